@@ -1,0 +1,1 @@
+"""Per-benchmark knowledge: input conversion, firmware result format, scoring."""

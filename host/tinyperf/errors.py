@@ -1,0 +1,54 @@
+"""One small exception tree. Every message is one line a user can act on."""
+
+from __future__ import annotations
+
+
+class TinyperfError(Exception):
+    """Base of every error tinyperf reports to a user (shown without a traceback)."""
+
+
+class ConfigError(TinyperfError):
+    """A board, manifest or option is wrong: says which file/field and what was expected."""
+
+
+class ModelError(TinyperfError):
+    """A model cannot be found, fetched or verified."""
+
+
+class DatasetError(TinyperfError):
+    """A dataset folder or label file is malformed or does not fit the model."""
+
+
+class LinkError(TinyperfError):
+    """The byte transport failed: port missing, busy, no permission, closed."""
+
+
+class DeviceTimeout(LinkError):
+    """The device did not answer in time."""
+
+    def __init__(self, awaited: str, limit_s: float, tail: bytes) -> None:
+        self.awaited = awaited
+        self.limit_s = limit_s
+        self.tail = tail
+        shown = tail[-120:].decode("ascii", "backslashreplace")
+        super().__init__(
+            f"device did not answer {awaited} within {limit_s:.1f} s (last bytes received: {shown!r}); "
+            "check the port, the baud rate and that the firmware is running"
+        )
+
+
+class ProtocolError(TinyperfError):
+    """A line from the device does not parse as the protocol says it must."""
+
+
+class DeviceError(ProtocolError):
+    """The device answered a command with an `e-` error line."""
+
+    def __init__(self, command: str, line: str) -> None:
+        self.command = command
+        self.line = line
+        super().__init__(f"device rejected {command!r}: {line}")
+
+
+class RunRuleError(TinyperfError):
+    """A run cannot satisfy the MLPerf Tiny run rules."""

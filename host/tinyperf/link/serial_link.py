@@ -1,0 +1,76 @@
+"""pyserial-backed link: a real /dev/tty*, a pseudo-terminal path, socket://host:port, rfc2217://."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import serial
+
+from tinyperf.deadline import Deadline
+from tinyperf.errors import LinkError
+from tinyperf.link.base import Link
+
+_POLL_S = 0.05
+
+
+def explain_open_error(url: str, error: Exception) -> str:
+    """Turn pyserial's open failure into one line that says what to do."""
+    text = str(error)
+    code = getattr(error, "errno", None)
+    if code == errno.ENOENT or "No such file" in text:
+        return f"port {url} does not exist; list the ports with `tinyperf ports`"
+    if code == errno.EACCES or "Permission denied" in text:
+        return (
+            f"permission denied opening {url}; add your user to the port's group "
+            "(usually `sudo usermod -aG dialout $USER`, then log in again)"
+        )
+    if code in (errno.EBUSY, errno.EAGAIN, errno.EWOULDBLOCK) or "exclusively lock" in text:
+        return f"port {url} is busy: another program (or another tinyperf run) has it open"
+    if code == errno.ECONNREFUSED or "refused" in text:
+        return f"nothing is listening at {url} (connection refused)"
+    return f"cannot open {url}: {text}"
+
+
+class SerialLink(Link):
+    """A pyserial port. Local ports are locked exclusively so two runs cannot share a board."""
+
+    def __init__(self, port: serial.SerialBase, url: str) -> None:
+        self._port = port
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str, baud: int) -> SerialLink:
+        is_local_path = "://" not in url
+        if is_local_path and not os.path.exists(url):
+            raise LinkError(explain_open_error(url, FileNotFoundError(errno.ENOENT, "No such file")))
+        try:
+            kwargs = {"exclusive": True} if is_local_path else {}
+            port = serial.serial_for_url(url, baudrate=baud, timeout=_POLL_S, write_timeout=10, **kwargs)
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise LinkError(explain_open_error(url, e)) from e
+        return cls(port, url)
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._port.write(data)
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"writing to {self.url} failed: {e}") from e
+
+    def read_some(self, deadline: Deadline) -> bytes:
+        while True:
+            try:
+                waiting = self._port.in_waiting
+                self._port.timeout = min(_POLL_S, max(deadline.remaining(), 0.001))
+                data = self._port.read(max(1, waiting))
+            except (serial.SerialException, OSError) as e:
+                raise LinkError(f"reading from {self.url} failed: {e}") from e
+            if data or deadline.expired():
+                return data
+
+    def close(self) -> None:
+        self._port.close()
+
+
+def open_link(url: str, baud: int) -> SerialLink:
+    return SerialLink.open(url, baud)

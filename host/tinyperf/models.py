@@ -1,0 +1,185 @@
+"""Model manifest and lookup: --model FILE, $TINYPERF_MODELS, the user cache, the pinned public URL.
+
+Every model file is sha256-checked when loaded: an official id must match its pinned hash; a
+file given with --model may be any TFLite model whose input fits the benchmark, and is then
+reported as "custom" everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tinyperf.errors import ConfigError, ModelError
+from tinyperf.resources import data_dir
+from tinyperf.tflite_info import read_model_info
+
+BinFormat = Literal["int8", "uint8_minus_128", "float32_quantize"]
+BENCHMARK_IDS = ("kws01", "vww01", "ad01", "ic01")
+DOWNLOAD_TIMEOUT_S = 60.0
+
+
+class InputSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+    bin_bytes: int
+    bin_format: BinFormat
+
+    @property
+    def elements(self) -> int:
+        return self.bin_bytes // (4 if self.bin_format == "float32_quantize" else 1)
+
+
+class OutputSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    shape: tuple[int, ...]
+    dtype: str
+
+
+class ModelEntry(BaseModel):
+    """One benchmark's official model and the conventions its EEMBC dataset files follow."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    file: str
+    folder: str
+    sha256: str
+    task: str
+    input: InputSpec
+    output: OutputSpec
+    labels: tuple[str, ...]
+    scoring: Literal["top1", "auc"]
+    accuracy_target: float
+    file_bytes: int | None = None
+    window_bytes: int | None = None
+    stride_bytes: int | None = None
+
+
+class Manifest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    commit: str
+    url_template: str
+    models: dict[str, ModelEntry]
+
+    def url(self, entry: ModelEntry) -> str:
+        return self.url_template.format(commit=self.commit, folder=entry.folder, file=entry.file)
+
+
+@cache
+def load_manifest(path: Path | None = None) -> Manifest:
+    path = path or data_dir("models_tflm") / "manifest.yaml"
+    try:
+        return Manifest.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (yaml.YAMLError, ValidationError) as e:
+        raise ConfigError(f"{path}: invalid model manifest: {e}") from e
+
+
+def get_entry(benchmark: str) -> ModelEntry:
+    manifest = load_manifest()
+    if benchmark not in manifest.models:
+        raise ConfigError(f"unknown benchmark {benchmark!r}; choose one of {', '.join(manifest.models)}")
+    return manifest.models[benchmark]
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    benchmark: str
+    path: Path
+    sha256: str
+    official: bool
+    source: str
+
+    @property
+    def label(self) -> str:
+        return "official MLPerf Tiny model" if self.official else "custom model (not the official one)"
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("TINYPERF_CACHE")
+    return Path(override) if override else Path(platformdirs.user_cache_dir("tinyperf")) / "models"
+
+
+def check_fits(entry: ModelEntry, benchmark: str, data: bytes, source: str) -> None:
+    """A model must parse and take exactly one benchmark input."""
+    info = read_model_info(data, source)
+    elements = 1
+    for dim in info.input.shape:
+        elements *= dim
+    if elements != entry.input.elements:
+        raise ModelError(
+            f"{source}: model input has {elements} elements {list(info.input.shape)}, but {benchmark} "
+            f"inputs carry {entry.input.elements} ({entry.input.bin_bytes} bytes per sample)"
+        )
+
+
+def _verified(path: Path, entry: ModelEntry, benchmark: str, source: str) -> ResolvedModel:
+    data = path.read_bytes()
+    digest = sha256_of(data)
+    if digest != entry.sha256:
+        raise ModelError(
+            f"{path}: sha256 {digest[:16]}... does not match the pinned {entry.sha256[:16]}... "
+            f"of {benchmark}; the file is corrupt, truncated or another model"
+        )
+    return ResolvedModel(benchmark, path, digest, True, source)
+
+
+def _download(url: str, dest: Path, entry: ModelEntry, benchmark: str) -> ResolvedModel:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            data = response.read()
+    except (urllib.error.URLError, TimeoutError, OSError) as e:
+        raise ModelError(
+            f"cannot download the {benchmark} model from {url} ({e}); pass --model FILE or set "
+            "TINYPERF_MODELS to a folder holding the official .tflite files"
+        ) from e
+    digest = sha256_of(data)
+    if digest != entry.sha256:
+        raise ModelError(f"download of {url} has sha256 {digest[:16]}..., expected {entry.sha256[:16]}...")
+    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
+        tmp.write(data)
+    Path(tmp.name).replace(dest)
+    return ResolvedModel(benchmark, dest, digest, True, f"downloaded from {url}")
+
+
+def resolve_model(benchmark: str, explicit: Path | None = None, allow_download: bool = True) -> ResolvedModel:
+    """Find the model for `benchmark` in order: explicit file, $TINYPERF_MODELS, cache, public URL."""
+    entry = get_entry(benchmark)
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ModelError(f"model file {explicit} does not exist")
+        data = explicit.read_bytes()
+        check_fits(entry, benchmark, data, str(explicit))
+        digest = sha256_of(data)
+        return ResolvedModel(benchmark, explicit, digest, digest == entry.sha256, f"--model {explicit}")
+    env_dir = os.environ.get("TINYPERF_MODELS")
+    if env_dir:
+        candidate = Path(env_dir) / entry.file
+        if candidate.is_file():
+            return _verified(candidate, entry, benchmark, f"TINYPERF_MODELS ({env_dir})")
+    cached = cache_dir() / entry.file
+    if cached.is_file():
+        try:
+            return _verified(cached, entry, benchmark, f"cache ({cached.parent})")
+        except ModelError:
+            cached.unlink()  # a bad cache entry is discarded and fetched again
+    if not allow_download:
+        raise ModelError(f"no {benchmark} model found locally ({entry.file}); pass --model FILE or set TINYPERF_MODELS")
+    return _download(load_manifest().url(entry), cached, entry, benchmark)

@@ -1,0 +1,104 @@
+"""Performance mode: 5 windows of `infer N W`, each >= 10 s and >= 10 inferences on the device clock.
+
+Throughput of a window = N / (difference of its two m-lap-us timestamps); the headline is the
+median of the 5 windows; latency = 1000 / median throughput (ms).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass
+
+from tinyperf.dut import Device
+from tinyperf.modes import Journal, NoProgress, ProgressSink
+
+MAX_ATTEMPTS_PER_WINDOW = 3
+
+
+@dataclass(frozen=True)
+class PerformanceSettings:
+    windows: int = 5
+    min_window_s: float = 10.0
+    min_inferences: int = 10
+    warmup: int = 1
+    margin: float = 1.05  # aim a little above the minimum so clock jitter cannot fall short
+
+
+@dataclass(frozen=True)
+class Window:
+    index: int
+    input_name: str
+    count: int
+    warmup: int
+    start_us: int
+    end_us: int
+    seconds: float
+    throughput: float
+    results: tuple[float, ...]
+
+
+def choose_count(latency_s: float, settings: PerformanceSettings) -> int:
+    return max(settings.min_inferences, math.ceil(settings.min_window_s * settings.margin / latency_s))
+
+
+def infer_timeout_s(count: int, latency_s: float) -> float:
+    """Twice the expected device time plus slack for a slow host or a slow link."""
+    return 2.0 * count * latency_s + 10.0
+
+
+def summarize(windows: list[Window], settings: PerformanceSettings) -> dict:
+    throughputs = [w.throughput for w in windows]
+    median = statistics.median(throughputs)
+    mean = statistics.fmean(throughputs)
+    problems = []
+    if len(windows) != settings.windows:
+        problems.append(f"{len(windows)} windows, the rules need {settings.windows}")
+    for w in windows:
+        if w.seconds < settings.min_window_s:
+            problems.append(f"window {w.index} lasted {w.seconds:.2f} s < {settings.min_window_s} s")
+        if w.count < settings.min_inferences:
+            problems.append(f"window {w.index} ran {w.count} < {settings.min_inferences} inferences")
+    return {
+        "median_throughput": median,
+        "latency_ms": 1000.0 / median,
+        "min_throughput": min(throughputs),
+        "max_throughput": max(throughputs),
+        "cv_percent": 100.0 * statistics.pstdev(throughputs) / mean,
+        "valid": not problems,
+        "problems": problems,
+        "windows": [asdict(w) for w in windows],
+    }
+
+
+def run_performance(
+    device: Device,
+    inputs: list[tuple[str, bytes]],
+    settings: PerformanceSettings = PerformanceSettings(),
+    journal: Journal = lambda record: None,
+    progress: ProgressSink = NoProgress(),
+) -> dict:
+    """Calibrate on one inference, then measure each window, growing N if one fell short."""
+    progress.start("performance windows", settings.windows + 1)
+    device.load(inputs[0][1])
+    calibration = device.infer(1, 0, timeout_s=60.0)
+    latency_s = max(calibration.elapsed_us, 1) / 1e6
+    journal({"event": "calibration", "latency_s": latency_s})
+    progress.advance()
+    windows = []
+    for index, (name, data) in enumerate(inputs[: settings.windows]):
+        device.load(data)
+        count = choose_count(latency_s, settings)
+        for _ in range(MAX_ATTEMPTS_PER_WINDOW):
+            result = device.infer(count, settings.warmup, infer_timeout_s(count + settings.warmup, latency_s))
+            seconds = result.elapsed_us / 1e6
+            window = Window(index, name, count, settings.warmup, result.start_us, result.end_us, seconds,
+                            count / seconds if seconds > 0 else math.inf, result.values)
+            journal({"event": "window", **asdict(window)})
+            if seconds >= settings.min_window_s:
+                break
+            latency_s = max(seconds, 1e-6) / count
+            count = choose_count(latency_s, settings)
+        windows.append(window)
+        progress.advance()
+    return summarize(windows, settings)

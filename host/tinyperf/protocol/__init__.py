@@ -1,0 +1,1 @@
+"""Protocols spoken to devices: the legacy EEMBC/MLPerf Tiny text protocol."""

@@ -1,0 +1,66 @@
+"""Sends legacy commands over a link and collects the typed events of each reply."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tinyperf.deadline import Deadline
+from tinyperf.errors import DeviceError, DeviceTimeout
+from tinyperf.link.base import Link
+from tinyperf.protocol.legacy import ErrorLine, Event, LineSplitter, Ready, encode_command, parse_line
+
+
+@dataclass(frozen=True)
+class Reply:
+    command: str
+    lines: tuple[str, ...]
+    events: tuple[Event, ...]
+
+    def of_type(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+class LegacyClient:
+    """One command at a time, each awaited up to its `m-ready` under a deadline."""
+
+    def __init__(self, link: Link, timeout_s: float = 5.0) -> None:
+        self.link = link
+        self.timeout_s = timeout_s
+        self._splitter = LineSplitter()
+        self.unsolicited: list[str] = []
+
+    def _read_lines(self, deadline: Deadline, awaited: str) -> list[str]:
+        data = self.link.read_some(deadline)
+        if not data:
+            raise DeviceTimeout(awaited, deadline.limit_s, self._splitter.pending)
+        return self._splitter.feed(data)
+
+    def command(self, text: str, timeout_s: float | None = None) -> Reply:
+        """Send `text%`, return its reply; an `e-` line raises DeviceError after `m-ready`."""
+        self.link.write(encode_command(text))
+        deadline = Deadline(timeout_s if timeout_s is not None else self.timeout_s)
+        lines: list[str] = []
+        events: list[Event] = []
+        while True:
+            for line in self._read_lines(deadline, f"'{text}%'"):
+                event = parse_line(line)
+                if isinstance(event, Ready):
+                    errors = [e for e in events if isinstance(e, ErrorLine)]
+                    if errors:
+                        raise DeviceError(text, errors[0].text)
+                    return Reply(text, tuple(lines), tuple(events))
+                lines.append(line)
+                events.append(event)
+
+    def drain(self, quiet_s: float = 0.2, limit_s: float = 2.0) -> list[str]:
+        """Read and keep whatever the device says unprompted (boot banner) until it is quiet."""
+        overall = Deadline(limit_s)
+        drained: list[str] = []
+        while not overall.expired():
+            data = self.link.read_some(Deadline(min(quiet_s, overall.remaining())))
+            if not data:
+                break
+            drained.extend(self._splitter.feed(data))
+        self._splitter = LineSplitter()  # a partial banner line must not prefix the next reply
+        self.unsolicited.extend(drained)
+        return drained

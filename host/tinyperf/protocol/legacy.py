@@ -1,0 +1,240 @@
+"""The legacy MLPerf Tiny / EEMBC device protocol: command encoding and line parsing.
+
+Host -> device: ASCII words ended by '%', never more than 80 characters, no CR/LF.
+Device -> host: lines ended by CR LF; 'm-' messages, 'e-' errors, every command ends 'm-ready'.
+This module is pure (no I/O): a splitter fed bytes yields lines, a parser turns lines into typed
+events, so it is tested against recorded transcripts without any port.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tinyperf.errors import ProtocolError
+
+MAX_COMMAND_CHARS = 80
+#: bytes per `db` chunk: what the reference runner sends ("db " + 62 hex digits + "%" = 66 chars)
+DEFAULT_CHUNK_BYTES = 31
+#: most bytes that still fit: "db " + 76 hex digits + "%" = 80 chars
+MAX_CHUNK_BYTES = (MAX_COMMAND_CHARS - len("db %")) // 2
+
+
+def encode_command(text: str) -> bytes:
+    """Frame one command; refuses what reference firmware would truncate or misread."""
+    if "%" in text or "\r" in text or "\n" in text:
+        raise ValueError(f"command {text!r} must not contain '%', CR or LF")
+    framed = text + "%"
+    if len(framed) > MAX_COMMAND_CHARS:
+        raise ValueError(f"command is {len(framed)} characters; device buffers hold {MAX_COMMAND_CHARS}")
+    return framed.encode("ascii")
+
+
+def load_commands(data: bytes, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[str]:
+    """`db load N` followed by the hex chunks that fill the device buffer."""
+    if not 1 <= chunk_bytes <= MAX_CHUNK_BYTES:
+        raise ValueError(f"chunk size must be 1..{MAX_CHUNK_BYTES} bytes")
+    if not data:
+        raise ValueError("cannot load an empty input")
+    chunks = [data[i : i + chunk_bytes].hex() for i in range(0, len(data), chunk_bytes)]
+    return [f"db load {len(data)}"] + [f"db {c}" for c in chunks]
+
+
+class LineSplitter:
+    """Accumulates bytes and yields complete lines (CR LF or LF ended), without terminators."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[str]:
+        self._buffer.extend(data)
+        lines = []
+        while True:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                return lines
+            raw = bytes(self._buffer[:end]).rstrip(b"\r")
+            del self._buffer[: end + 1]
+            lines.append(raw.decode("ascii", "backslashreplace"))
+
+    @property
+    def pending(self) -> bytes:
+        return bytes(self._buffer)
+
+
+# ---- typed events -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    pass
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    text: str
+
+
+@dataclass(frozen=True)
+class LapUs:
+    microseconds: int
+
+
+@dataclass(frozen=True)
+class Results:
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Name:
+    text: str
+
+
+@dataclass(frozen=True)
+class Profile:
+    text: str
+
+
+@dataclass(frozen=True)
+class ModelId:
+    text: str
+
+
+@dataclass(frozen=True)
+class Expecting:
+    nbytes: int
+
+
+@dataclass(frozen=True)
+class LoadDone:
+    pass
+
+
+@dataclass(frozen=True)
+class WarmupStart:
+    count: int
+
+
+@dataclass(frozen=True)
+class WarmupDone:
+    pass
+
+
+@dataclass(frozen=True)
+class InferStart:
+    count: int
+
+
+@dataclass(frozen=True)
+class InferDone:
+    pass
+
+
+@dataclass(frozen=True)
+class TimestampMode:
+    mode: str
+
+
+@dataclass(frozen=True)
+class InitDone:
+    pass
+
+
+@dataclass(frozen=True)
+class BufferBytes:
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Message:
+    """Any other `m-` line: kept, never dropped."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Text:
+    """A line with neither prefix (help text, blank lines)."""
+
+    text: str
+
+
+Event = (
+    Ready | ErrorLine | LapUs | Results | Name | Profile | ModelId | Expecting | LoadDone | WarmupStart
+    | WarmupDone | InferStart | InferDone | TimestampMode | InitDone | BufferBytes | Message | Text
+)
+
+_BRACKETED = re.compile(r"^\[(.*)\]$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf)$", re.IGNORECASE)
+
+
+def _bracketed(line: str, body: str) -> str:
+    match = _BRACKETED.match(body)
+    if not match:
+        raise ProtocolError(f"expected '[...]' in device line {line!r}")
+    return match.group(1)
+
+
+def _int(line: str, text: str) -> int:
+    if not text.isdigit():
+        raise ProtocolError(f"expected an unsigned integer in device line {line!r}")
+    return int(text)
+
+
+def parse_results(line: str, body: str) -> Results:
+    """`[v0,v1,...]`, tolerating spaces and a trailing comma (firmwares differ)."""
+    inner = _bracketed(line, body).strip()
+    items = [item.strip() for item in inner.split(",")]
+    if items and items[-1] == "":
+        items.pop()
+    values = []
+    for item in items:
+        if not _NUMBER.match(item):
+            raise ProtocolError(f"result {item!r} is not a number in device line {line!r}")
+        values.append(float(item))
+    return Results(tuple(values))
+
+
+def _buffer_bytes(line: str, body: str) -> BufferBytes:
+    try:
+        return BufferBytes(bytes(int(h, 16) for h in body.split("-")))
+    except ValueError as e:
+        raise ProtocolError(f"expected hex bytes in device line {line!r}") from e
+
+
+_PREFIXED = (
+    ("m-lap-us-", lambda line, body: LapUs(_int(line, body))),
+    ("m-results-", parse_results),
+    ("m-name-dut-", lambda line, body: Name(_bracketed(line, body))),
+    ("m-profile-", lambda line, body: Profile(_bracketed(line, body))),
+    ("m-model-", lambda line, body: ModelId(_bracketed(line, body))),
+    ("m-warmup-start-", lambda line, body: WarmupStart(_int(line, body))),
+    ("m-infer-start-", lambda line, body: InferStart(_int(line, body))),
+    ("m-timestamp-mode-", lambda line, body: TimestampMode(body)),
+    ("m-buffer-", _buffer_bytes),
+)
+_EXACT = {
+    "m-ready": Ready(),
+    "m-load-done": LoadDone(),
+    "m-warmup-done": WarmupDone(),
+    "m-infer-done": InferDone(),
+    "m-init-done": InitDone(),
+}
+_EXPECTING = re.compile(r"^m-\[Expecting (\d+) bytes\]$")
+
+
+def parse_line(line: str) -> Event:
+    """One device line -> one typed event; a known prefix with a malformed body raises."""
+    if line in _EXACT:
+        return _EXACT[line]
+    if line.startswith("e-"):
+        return ErrorLine(line)
+    for prefix, make in _PREFIXED:
+        if line.startswith(prefix):
+            return make(line, line[len(prefix) :])
+    expecting = _EXPECTING.match(line)
+    if expecting:
+        return Expecting(int(expecting.group(1)))
+    if line.startswith("m-"):
+        return Message(line)
+    return Text(line)

@@ -1,0 +1,150 @@
+"""The device side of the legacy protocol, answering as MLPerf Tiny reference firmware does.
+
+Pure request/response: `handle(command) -> reply bytes`. Transport (pty, TCP) lives in server.py.
+Replies follow ../shared/transcripts byte for byte (only the vendor name and times differ).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from tinyperf.benchmarks.device_math import format_results
+from tinyperf.sim.clock import SimClock
+
+FIRMWARE_ID = "ULPMark for tinyML Firmware V0.0.1"
+COMMAND_BUFFER_CHARS = 80
+HELP_TEXT = (
+    f"{FIRMWARE_ID}\r\n\r\n"
+    "help         : Print this information\r\n"
+    "name         : Print the name of the device\r\n"
+    "timestsamp   : Generate a timetsamp\r\n"
+    "db SUBCMD    : Manipulate a generic byte buffer\r\n"
+    "  load N     : Allocate N bytes and set load counter\r\n"
+    "  db HH[HH]* : Load 8-bit hex byte(s) until N bytes\r\n"
+    "  print [N=16] [offset=0]\r\n"
+    "             : Print N bytes at offset as hex\r\n"
+    "infer N [W=0]: Load input, execute N inferences after W warmup loops\r\n"
+    "results      : Return the result fp32 vector\r\n"
+)
+
+
+class SimDevice:
+    """State: the input buffer and its load counter, the last results, the clock."""
+
+    def __init__(
+        self,
+        vendor_name: str,
+        model_id: str,
+        run_inference: Callable[[bytes], list[float]],
+        inference_seconds: float,
+        max_input_bytes: int,
+        clock: SimClock,
+    ) -> None:
+        self.vendor_name = vendor_name
+        self.model_id = model_id
+        self.run_inference = run_inference
+        self.inference_seconds = inference_seconds
+        self.max_input_bytes = max_input_bytes
+        self.clock = clock
+        self.buffer = bytearray()
+        self.expected = 0
+        self.results: list[float] = []
+        self.inferences = 0
+
+    def boot_banner(self) -> bytes:
+        return self._reply(
+            ["m-timestamp-mode-performance", f"m-lap-us-{self._lap()}", "m-init-done"]
+        )
+
+    def _lap(self) -> int:
+        return self.clock.now_us() % 2**32
+
+    @staticmethod
+    def _reply(lines: list[str]) -> bytes:
+        return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("ascii")
+
+    def handle(self, command: str) -> bytes:
+        """Answer one command (without its '%'); reference firmware keeps only 80 characters."""
+        words = command[:COMMAND_BUFFER_CHARS].split(" ")
+        word = words[0]
+        if word == "name":
+            return self._reply([f"m-name-dut-[{self.vendor_name}]"])
+        if word == "profile":
+            return self._reply([f"m-profile-[{FIRMWARE_ID}]", f"m-model-[{self.model_id}]"])
+        if word == "help":
+            return (HELP_TEXT + "m-ready\r\n").encode("ascii")
+        if word == "timestamp":
+            return self._reply([f"m-lap-us-{self._lap()}"])
+        if word == "db":
+            return self._reply(self._db(words[1:]))
+        if word == "infer":
+            return self._reply(self._infer(words[1:]))
+        if word == "results":
+            return self._reply([f"m-results-{format_results(self.results)}"])
+        return self._reply([f"e-[Unknown command: {word}]"])
+
+    def _db(self, args: list[str]) -> list[str]:
+        if not args:
+            return ["e-[Command 'db' requires a subcommand]"]
+        if args[0] == "load":
+            return self._db_load(args[1:])
+        if args[0] == "print":
+            return self._db_print()
+        return self._db_data(args[0])
+
+    def _db_load(self, args: list[str]) -> list[str]:
+        if not args:
+            return ["e-[Command 'db load' requires the # of bytes]"]
+        size = int(args[0]) if args[0].isdigit() else 0
+        if size <= 0:
+            return ["e-[Command 'db load' must be >0 bytes]"]
+        if size > self.max_input_bytes:  # reference firmware would overrun its buffer here
+            return [f"e-[Command 'db load' exceeds the {self.max_input_bytes}-byte input buffer]"]
+        self.buffer = bytearray()
+        self.expected = size
+        return [f"m-[Expecting {size} bytes]"]
+
+    def _db_data(self, digits: str) -> list[str]:
+        if len(digits) % 2:
+            return ["e-[Insufficent number of hex digits]"]
+        for i in range(0, len(digits), 2):
+            pair = digits[i : i + 2]
+            try:
+                value = int(pair, 16)
+            except ValueError:
+                return [f"e-[Invalid hex digit '{pair}']"]
+            if len(self.buffer) < self.expected:
+                self.buffer.append(value)
+        if self.expected and len(self.buffer) == self.expected:
+            self.expected = 0
+            return ["m-load-done"]
+        return []
+
+    def _db_print(self) -> list[str]:
+        """Reference firmware prints the whole loaded buffer, 8 bytes a line, then a blank line."""
+        data = bytes(self.buffer)
+        lines = ["m-buffer-" + "-".join(f"{b:02x}" for b in data[i : i + 8]) for i in range(0, len(data), 8)]
+        return [*lines, ""]
+
+    def _infer(self, args: list[str]) -> list[str]:
+        count = int(args[0]) if args and args[0].lstrip("-").isdigit() else 1
+        warmup = int(args[1]) if len(args) > 1 and args[1].lstrip("-").isdigit() else 0
+        if count <= 0:
+            return ["e-[Inference iterations must be >0]"]
+        if warmup < 0:
+            return ["e-[Inference warmup must be >=0]"]
+        lines = [f"m-warmup-start-{warmup}"]
+        self._run(warmup)
+        lines += ["m-warmup-done", f"m-infer-start-{count}", f"m-lap-us-{self._lap()}"]
+        self._run(count)
+        lines += [f"m-lap-us-{self._lap()}", "m-infer-done", f"m-results-{format_results(self.results)}"]
+        return lines
+
+    def _run(self, count: int) -> None:
+        data = bytes(self.buffer)
+        for _ in range(count):
+            started = time.monotonic()
+            self.results = self.run_inference(data)
+            self.inferences += 1
+            self.clock.spend(self.inference_seconds, time.monotonic() - started)

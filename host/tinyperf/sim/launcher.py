@@ -1,0 +1,64 @@
+"""Starts a simulated board process and hands back the URL a runner opens."""
+
+from __future__ import annotations
+
+import select
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyperf.errors import LinkError
+
+START_TIMEOUT_S = 30.0
+
+
+@dataclass
+class SimBoardProcess:
+    url: str
+    process: subprocess.Popen
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            if self.process.stdin:
+                self.process.stdin.close()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def __enter__(self) -> SimBoardProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_sim_board(
+    board_id: str,
+    benchmark: str,
+    model: Path,
+    pacing: str = "virtual",
+    baud: int | None = None,
+    tcp_port: int | None = None,
+) -> SimBoardProcess:
+    """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
+    argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
+            "--model", str(model), "--pacing", pacing, "--watch-stdin"]
+    if baud is not None:
+        argv += ["--baud", str(baud)]
+    if tcp_port is not None:
+        argv += ["--tcp-port", str(tcp_port)]
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_S)
+    line = process.stdout.readline().decode().strip() if ready else ""
+    if not line:
+        exited = process.poll() is not None
+        process.kill()
+        _, err = process.communicate(timeout=5)
+        lines = err.decode(errors="replace").strip().splitlines() or ["no output"]
+        why = f"exited ({lines[-1]})" if exited else f"did not start within {START_TIMEOUT_S:.0f} s"
+        raise LinkError(f"simulated board {board_id} {why}")
+    return SimBoardProcess(line, process)

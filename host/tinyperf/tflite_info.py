@@ -1,0 +1,108 @@
+"""Reads a .tflite flatbuffer into a list of operators with their MAC and output counts.
+
+Why: the simulated board's clock is a declared cycle model (MACs x cycles/MAC + per-output and
+per-op costs), so it needs each operator's work, computed the way TFLM kernels do it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from tinyperf.errors import ModelError
+
+_MAC_OPS = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}
+
+
+@dataclass(frozen=True)
+class OpInfo:
+    """One operator of the model's main subgraph."""
+
+    index: int
+    op_type: str
+    macs: int
+    output_elements: int
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float
+    zero_point: int
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * np.dtype(self.dtype).itemsize
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    ops: tuple[OpInfo, ...]
+    input: TensorSpec
+    output: TensorSpec
+
+    @property
+    def total_macs(self) -> int:
+        return sum(op.macs for op in self.ops)
+
+
+_TFLITE_DTYPES = {0: "float32", 2: "int32", 3: "uint8", 9: "int8", 7: "int16"}
+
+
+@cache
+def _builtin_names() -> dict[int, str]:
+    from tflite_micro.python.tflite_micro.runtime import schema_fb
+
+    return {v: k for k, v in vars(schema_fb.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def _tensor_spec(tensor) -> TensorSpec:  # type: ignore[no-untyped-def]
+    q = tensor.quantization
+    scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else 0.0
+    zp = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else 0
+    return TensorSpec(tuple(int(d) for d in tensor.shape), _TFLITE_DTYPES.get(tensor.type, "int8"), scale, zp)
+
+
+def _macs(op_type: str, out_elems: int, weights_shape: tuple[int, ...]) -> int:
+    weights_shape = tuple(int(d) for d in weights_shape)
+    if op_type == "CONV_2D":  # weights O,H,W,I: each output sums H*W*I products
+        return out_elems * weights_shape[1] * weights_shape[2] * weights_shape[3]
+    if op_type == "DEPTHWISE_CONV_2D":  # weights 1,H,W,O
+        return out_elems * weights_shape[1] * weights_shape[2]
+    if op_type == "FULLY_CONNECTED":  # weights O,I
+        return out_elems * weights_shape[1]
+    return 0
+
+
+def read_model_info(data: bytes, source: str = "model") -> ModelInfo:
+    """Parse a tflite flatbuffer; raises ModelError naming `source` if it is not one."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise ModelError(f"{source}: not a TensorFlow Lite flatbuffer (no 'TFL3' identifier)")
+    try:
+        model = runtime.convert_bytearray_to_object(bytearray(data))
+        graph = model.subgraphs[0]
+    except Exception as e:  # flatbuffers raises assorted errors on truncated data
+        raise ModelError(f"{source}: cannot parse the flatbuffer ({e}); is the file truncated?") from e
+    names = _builtin_names()
+    ops = []
+    for i, op in enumerate(graph.operators):
+        code = model.operatorCodes[op.opcodeIndex]
+        op_type = names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
+        out_elems = int(np.prod([int(d) for d in graph.tensors[op.outputs[0]].shape]))
+        weights = tuple(graph.tensors[op.inputs[1]].shape) if op_type in _MAC_OPS else ()
+        ops.append(OpInfo(i, op_type, _macs(op_type, out_elems, weights), out_elems))
+    return ModelInfo(
+        ops=tuple(ops),
+        input=_tensor_spec(graph.tensors[graph.inputs[0]]),
+        output=_tensor_spec(graph.tensors[graph.outputs[0]]),
+    )
+
+
+def read_model_info_file(path: Path) -> ModelInfo:
+    return read_model_info(path.read_bytes(), str(path))
