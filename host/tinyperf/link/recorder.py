@@ -60,6 +60,6 @@ def read_transcript(path: Path) -> list[tuple[float, str, bytes]]:
     for line in path.read_text(encoding="ascii").splitlines():
         if not line or line.startswith("#"):
             continue
-        stamp, direction, payload = (line.lstrip().split(" ", 2) + [""])[:3]
+        stamp, direction, payload = [*line.lstrip().split(" ", 2), ""][:3]
         entries.append((float(stamp), direction, unescape(payload)))
     return entries

@@ -60,9 +60,10 @@ class SerialLink(Link):
     def read_some(self, deadline: Deadline) -> bytes:
         while True:
             try:
-                waiting = self._port.in_waiting
                 self._port.timeout = min(_POLL_S, max(deadline.remaining(), 0.001))
-                data = self._port.read(max(1, waiting))
+                data = self._port.read(1)
+                if data and self._port.in_waiting:
+                    data += self._port.read(self._port.in_waiting)
             except (serial.SerialException, OSError) as e:
                 raise LinkError(f"reading from {self.url} failed: {e}") from e
             if data or deadline.expired():

@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from tinyperf.deadline import Deadline
 from tinyperf.errors import DeviceError, DeviceTimeout
 from tinyperf.link.base import Link
-from tinyperf.protocol.legacy import ErrorLine, Event, LineSplitter, Ready, encode_command, parse_line
+from tinyperf.protocol.legacy import (
+    ErrorLine,
+    Event,
+    InitDone,
+    LineSplitter,
+    Ready,
+    TimestampMode,
+    encode_command,
+    parse_line,
+)
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,16 @@ class LegacyClient:
         deadline = Deadline(timeout_s if timeout_s is not None else self.timeout_s)
         lines: list[str] = []
         events: list[Event] = []
+        in_banner = False
         while True:
             for line in self._read_lines(deadline, f"'{text}%'"):
                 event = parse_line(line)
+                if isinstance(event, TimestampMode | InitDone):
+                    in_banner = True  # a (re)boot banner: its m-ready is not our reply
+                if in_banner:
+                    self.unsolicited.append(line)
+                    in_banner = not isinstance(event, Ready)
+                    continue
                 if isinstance(event, Ready):
                     errors = [e for e in events if isinstance(e, ErrorLine)]
                     if errors:

@@ -12,7 +12,6 @@ import os
 import select
 import socket
 import sys
-import time
 import tty
 from pathlib import Path
 
