@@ -13,12 +13,12 @@ def top1(predictions: Sequence[int], labels: Sequence[int], num_classes: int) ->
     for predicted, label in zip(predictions, labels, strict=True):
         confusion[label, predicted] += 1
     per_class = [
-        (100.0 * confusion[c, c] / confusion[c].sum()) if confusion[c].sum() else None
+        float(100.0 * confusion[c, c] / confusion[c].sum()) if confusion[c].sum() else None
         for c in range(num_classes)
     ]
     total = int(confusion.sum())
     return {
-        "top1_percent": 100.0 * np.trace(confusion) / total if total else 0.0,
+        "top1_percent": float(100.0 * np.trace(confusion) / total) if total else 0.0,
         "per_class_percent": per_class,
         "confusion": confusion.tolist(),
     }

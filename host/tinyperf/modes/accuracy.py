@@ -44,9 +44,9 @@ def score(records: list[dict], entry: ModelEntry) -> dict:
     labels = [r["label"] for r in records]
     if entry.scoring == "auc":
         auc = roc_auc([r["score"] for r in records], labels)
-        figures = {"auc": auc, "meets_target": auc >= entry.accuracy_target}
+        figures = {"auc": auc, "meets_target": bool(auc >= entry.accuracy_target)}
     else:
         figures = top1([r["prediction"] for r in records], labels, len(entry.labels))
-        figures["meets_target"] = figures["top1_percent"] >= entry.accuracy_target
+        figures["meets_target"] = bool(figures["top1_percent"] >= entry.accuracy_target)
     return {**figures, "target": entry.accuracy_target, "class_names": list(entry.labels),
             "samples": records}
