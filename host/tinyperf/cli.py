@@ -105,12 +105,14 @@ def main(
 def boards() -> None:
     """List the known boards (boards/*.yaml), real and simulated."""
     table = Table(title="boards")
-    for column in ("id", "name", "core", "clock", "baud", "USB ids", "kind"):
+    table.add_column("id", no_wrap=True)  # ids are typed back into --board: never cut them
+    table.add_column("kind", no_wrap=True)
+    for column in ("name", "core", "clock", "baud", "USB ids"):
         table.add_column(column)
     for board in load_boards().values():
-        kind = f"simulated ({board.simulates})" if board.simulated else "hardware"
-        table.add_row(board.id, board.name, board.core, f"{board.clock_hz / 1e6:g} MHz", str(board.baud),
-                      ", ".join(board.usb_ids) or "-", kind)
+        kind = "simulated" if board.simulated else "hardware"
+        table.add_row(board.id, kind, board.name, board.core, f"{board.clock_hz / 1e6:g} MHz", str(board.baud),
+                      ", ".join(board.usb_ids) or "-")
     console.print(table)
 
 
@@ -125,7 +127,8 @@ def ports() -> None:
         console.print("no serial ports found (a simulated board needs none: `tinyperf run --board sim-...`)")
         return
     table = Table(title="serial ports")
-    for column in ("port", "USB id", "description", "looks like"):
+    table.add_column("port", no_wrap=True)
+    for column in ("USB id", "description", "looks like"):
         table.add_column(column)
     for port in found:
         table.add_row(port.device, port.usb_id or "-", port.description, port.looks_like or "-")
@@ -136,8 +139,8 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     f = outcome.figures
     sim = " [bold yellow](simulated)[/]" if outcome.board.simulated else ""
     table = Table(title=f"{outcome.identity.model} {mode} on {outcome.board.id}{sim}")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
+    table.add_column("figure", no_wrap=True)
+    table.add_column("value", justify="right", overflow="fold")
     if mode == "performance":
         table.add_row("median throughput", f"{f['median_throughput']:.3f} inf./s")
         table.add_row("latency", f"{f['latency_ms']:.3f} ms")
