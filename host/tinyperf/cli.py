@@ -159,6 +159,7 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
         table.add_row("dataset", outcome.dataset_note)
     table.add_row("session", str(outcome.session.root))
     console.print(table)
+    console.print(f"session folder: {outcome.session.root}", soft_wrap=True, highlight=False)
 
 
 @app.command()
@@ -276,8 +277,10 @@ def demo(
                              sessions_dir=sessions_dir)
         outcomes.append(("accuracy", execute(request, RichProgress(progress, "kws01"))))
     table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]")
-    for column in ("benchmark", "mode", "result", "session"):
-        table.add_column(column)
+    table.add_column("benchmark", no_wrap=True)
+    table.add_column("mode", no_wrap=True)
+    table.add_column("result")
+    table.add_column("session", overflow="fold")  # a path to copy: folded, never cut
     for mode, outcome in outcomes:
         f = outcome.figures
         if mode == "performance":
