@@ -40,6 +40,15 @@ def load_commands(data: bytes, chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> list[s
     return [f"db load {len(data)}"] + [f"db {c}" for c in chunks]
 
 
+def take_frames(buffer: bytearray, delimiter: bytes) -> list[bytes]:
+    """Remove and return every complete frame (without its delimiter) from the front of `buffer`."""
+    frames = []
+    while (end := buffer.find(delimiter)) >= 0:
+        frames.append(bytes(buffer[:end]))
+        del buffer[: end + len(delimiter)]
+    return frames
+
+
 class LineSplitter:
     """Accumulates bytes and yields complete lines (CR LF or LF ended), without terminators."""
 
@@ -48,14 +57,7 @@ class LineSplitter:
 
     def feed(self, data: bytes) -> list[str]:
         self._buffer.extend(data)
-        lines = []
-        while True:
-            end = self._buffer.find(b"\n")
-            if end < 0:
-                return lines
-            raw = bytes(self._buffer[:end]).rstrip(b"\r")
-            del self._buffer[: end + 1]
-            lines.append(raw.decode("ascii", "backslashreplace"))
+        return [raw.rstrip(b"\r").decode("ascii", "backslashreplace") for raw in take_frames(self._buffer, b"\n")]
 
     @property
     def pending(self) -> bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from tinyperf.boards import Board, get_board
 from tinyperf.errors import TinyperfError
 from tinyperf.models import get_entry
+from tinyperf.protocol.legacy import take_frames
 from tinyperf.sim.clock import Pacing, SimClock
 from tinyperf.sim.device import SimDevice
 from tinyperf.sim.engine import TflmEngine
@@ -50,11 +51,7 @@ class CommandFramer:
 
     def feed(self, data: bytes) -> list[str]:
         self._pending.extend(data)
-        commands = []
-        while (end := self._pending.find(b"%")) >= 0:
-            commands.append(self._pending[:end].decode("latin-1"))
-            del self._pending[: end + 1]
-        return commands
+        return [frame.decode("latin-1") for frame in take_frames(self._pending, b"%")]
 
 
 class DeviceSession:
