@@ -48,7 +48,3 @@ class DeviceError(ProtocolError):
         self.command = command
         self.line = line
         super().__init__(f"device rejected {command!r}: {line}")
-
-
-class RunRuleError(TinyperfError):
-    """A run cannot satisfy the MLPerf Tiny run rules."""

@@ -26,7 +26,6 @@ from tinyperf.resources import data_dir
 from tinyperf.tflite_info import read_model_info
 
 BinFormat = Literal["int8", "uint8_minus_128", "float32_quantize"]
-BENCHMARK_IDS = ("kws01", "vww01", "ad01", "ic01")
 DOWNLOAD_TIMEOUT_S = 60.0
 
 
