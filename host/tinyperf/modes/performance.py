@@ -22,9 +22,9 @@ RULE_MIN_INFERENCES = 10
 
 @dataclass(frozen=True)
 class PerformanceSettings:
-    windows: int = 5
-    min_window_s: float = 10.0
-    min_inferences: int = 10
+    windows: int = RULE_WINDOWS
+    min_window_s: float = RULE_MIN_WINDOW_S
+    min_inferences: int = RULE_MIN_INFERENCES
     warmup: int = 1
     margin: float = 1.05  # aim a little above the minimum so clock jitter cannot fall short
 
