@@ -45,6 +45,7 @@ def read_labels(folder: Path, entry: ModelEntry, label_file: str = LABEL_FILE) -
         raise DatasetError(f"{path} not found: a dataset folder needs {label_file} beside its .bin files")
     with_windows = entry.window_bytes is not None
     samples = []
+    first_seen: dict[str, int] = {}
     with path.open(newline="", encoding="utf-8") as handle:
         for number, row in enumerate(csv.reader(handle), start=1):
             where = f"{path}:{number}"
@@ -70,6 +71,9 @@ def read_labels(folder: Path, entry: ModelEntry, label_file: str = LABEL_FILE) -
                         f"{where}: window/stride {window}/{stride} bytes; the model takes "
                         f"{entry.input.bin_bytes}-byte windows and the stride must be > 0"
                     )
+            if row[0] in first_seen:
+                raise DatasetError(f"{where}: {row[0]} is listed twice (first on line {first_seen[row[0]]})")
+            first_seen[row[0]] = number
             samples.append(Sample(row[0], folder / row[0], label, window, stride))
     if not samples:
         raise DatasetError(f"{path}: no rows")

@@ -15,7 +15,7 @@ from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
 from tinyperf.datasets import Sample, load_dataset
 from tinyperf.dut import Device, Identity
-from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError
+from tinyperf.errors import ConfigError, LinkError, ProtocolError
 from tinyperf.link import RecordingLink, open_link
 from tinyperf.models import ModelEntry, ResolvedModel, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
@@ -25,6 +25,7 @@ from tinyperf.ports import find_board_ports
 from tinyperf.protocol.client import LegacyClient
 from tinyperf.session import Session
 from tinyperf.sim.launcher import start_sim_board
+from tinyperf.smoke.store import smoke_dataset
 
 Mode = Literal["performance", "accuracy"]
 SIMULATED_NOTE = "SIMULATED: {board} is a simulated board; its times come from a declared cycle model, not silicon."
@@ -94,13 +95,11 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     entry = get_entry(request.benchmark)
     _check_fits_board(board, entry, request.benchmark)
     model = resolve_model(request.benchmark, request.model)
-    samples = load_dataset(request.dataset, entry) if request.dataset else None
-    if request.mode == "accuracy" and samples is None:
-        raise DatasetError(
-            "accuracy mode needs --dataset DIR (an EEMBC folder: y_labels.csv + .bin files); "
-            "`tinyperf datasets synth` writes a reference-labelled one"
-        )
-    dataset_note = _dataset_note(request.dataset)
+    dataset = request.dataset
+    if request.mode == "accuracy" and dataset is None:
+        dataset = smoke_dataset(request.benchmark)  # the packaged real-input smoke set
+    samples = load_dataset(dataset, entry) if dataset else None
+    dataset_note = _dataset_note(dataset)
     session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
     session.journal({"event": "start", "request": _jsonable(asdict(request))})
     try:

@@ -1,0 +1,1 @@
+"""Reference front ends: raw audio and images to the exact input bytes each MLPerf Tiny model takes."""
