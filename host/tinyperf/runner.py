@@ -15,9 +15,10 @@ from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
 from tinyperf.datasets import Sample, load_dataset
 from tinyperf.dut import Device, Identity
-from tinyperf.errors import ConfigError, LinkError, ProtocolError
+from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError
 from tinyperf.link import RecordingLink, open_link
-from tinyperf.models import ModelEntry, ResolvedModel, get_entry, resolve_model
+from tinyperf.model_store import resolve_fallback
+from tinyperf.models import ModelEntry, ResolvedModel, fallback_entry, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
 from tinyperf.modes.accuracy import run_accuracy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
@@ -28,6 +29,7 @@ from tinyperf.sim.launcher import start_sim_board
 from tinyperf.smoke.store import smoke_dataset
 
 Mode = Literal["performance", "accuracy"]
+ModelSource = Literal["official", "fallback"]
 SIMULATED_NOTE = "SIMULATED: {board} is a simulated board; its times come from a declared cycle model, not silicon."
 
 
@@ -43,6 +45,7 @@ class RunRequest:
     pacing: Literal["virtual", "realtime"] = "virtual"
     baud: int | None = None
     timeout_s: float = 5.0
+    models: ModelSource = "official"
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
 
 
@@ -56,11 +59,13 @@ class RunOutcome:
     dataset_note: str
 
 
-def _port_for(board: Board, request: RunRequest, model: ResolvedModel, stack: contextlib.ExitStack) -> str:
+def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,
+              stack: contextlib.ExitStack) -> str:
     if request.port:
         return request.port
     if board.simulated:
-        sim = start_sim_board(board.id, request.benchmark, model.path, request.pacing, request.baud)
+        sim = start_sim_board(board.id, request.benchmark, model.path, request.pacing, request.baud,
+                              bin_format=entry.input.bin_format)
         stack.callback(sim.stop)
         return sim.url
     found = find_board_ports(board.usb_ids)
@@ -92,11 +97,15 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     """Validate everything that can be validated before touching the device, then run."""
     progress = progress or NoProgress()
     board = get_board(request.board)
-    entry = get_entry(request.benchmark)
+    entry, model = _model_for(request)
     _check_fits_board(board, entry, request.benchmark)
-    model = resolve_model(request.benchmark, request.model)
     dataset = request.dataset
     if request.mode == "accuracy" and dataset is None:
+        if not entry.fits_official_datasets:
+            raise DatasetError(
+                f"the {request.benchmark} registry fallback takes other inputs ({entry.not_official_note}); the "
+                "packaged smoke set is built for the official model. Pass --dataset DIR built for this model."
+            )
         dataset = smoke_dataset(request.benchmark)  # the packaged real-input smoke set
     samples = load_dataset(dataset, entry) if dataset else None
     dataset_note = _dataset_note(dataset)
@@ -104,7 +113,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     session.journal({"event": "start", "request": _jsonable(asdict(request))})
     try:
         with contextlib.ExitStack() as stack:
-            url = _port_for(board, request, model, stack)
+            url = _port_for(board, request, model, entry, stack)
             link = stack.enter_context(
                 RecordingLink(open_link(url, request.baud or board.baud), session.log_path)
             )
@@ -133,6 +142,14 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     return outcome
 
 
+def _model_for(request: RunRequest) -> tuple[ModelEntry, ResolvedModel]:
+    if request.models == "fallback":
+        if request.model is not None:
+            raise ConfigError("--model and --models fallback exclude each other")
+        return fallback_entry(request.benchmark), resolve_fallback(request.benchmark)
+    return get_entry(request.benchmark), resolve_model(request.benchmark, request.model)
+
+
 def _dataset_note(dataset: Path | None) -> str:
     if dataset is None:
         return "none"
@@ -150,7 +167,10 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
     lines = []
     if outcome.board.simulated:
         lines.append(SIMULATED_NOTE.format(board=outcome.board.id))
-    if not outcome.model.official:
+    if outcome.model.fallback:
+        lines.append(f"FALLBACK MODEL: {outcome.model.path} is NOT the official {request.benchmark} model "
+                     f"({outcome.model.label}).")
+    elif not outcome.model.official:
         lines.append(f"CUSTOM MODEL: {outcome.model.path} is not the official {request.benchmark} model.")
     if request.mode == "performance":
         lines.append(f"Median throughput is {f['median_throughput']:.3f} inf./sec.")
@@ -182,7 +202,8 @@ def _write_results(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) 
         "mode": request.mode,
         "device": asdict(outcome.identity),
         "model": {"path": str(outcome.model.path), "sha256": outcome.model.sha256,
-                  "official": outcome.model.official, "source": outcome.model.source},
+                  "official": outcome.model.official, "fallback": outcome.model.fallback,
+                  "label": outcome.model.label, "source": outcome.model.source},
         "dataset": outcome.dataset_note,
         **outcome.figures,
     }

@@ -61,11 +61,16 @@ def _builtin_names() -> dict[int, str]:
     return {v: k for k, v in vars(schema_fb.BuiltinOperator).items() if not k.startswith("_")}
 
 
+def _shape(tensor) -> list[int]:  # type: ignore[no-untyped-def]
+    """A scalar tensor has no shape vector in the flatbuffer."""
+    return [] if tensor.shape is None else [int(d) for d in tensor.shape]
+
+
 def _tensor_spec(tensor) -> TensorSpec:  # type: ignore[no-untyped-def]
     q = tensor.quantization
     scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else 0.0
     zp = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else 0
-    return TensorSpec(tuple(int(d) for d in tensor.shape), _TFLITE_DTYPES.get(tensor.type, "int8"), scale, zp)
+    return TensorSpec(tuple(_shape(tensor)), _TFLITE_DTYPES.get(tensor.type, "int8"), scale, zp)
 
 
 def _macs(op_type: str, out_elems: int, weights_shape: tuple[int, ...]) -> int:
@@ -95,8 +100,8 @@ def read_model_info(data: bytes, source: str = "model") -> ModelInfo:
     for i, op in enumerate(graph.operators):
         code = model.operatorCodes[op.opcodeIndex]
         op_type = names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
-        out_elems = int(np.prod([int(d) for d in graph.tensors[op.outputs[0]].shape]))
-        weights = tuple(graph.tensors[op.inputs[1]].shape) if op_type in _MAC_OPS else ()
+        out_elems = int(np.prod([int(d) for d in _shape(graph.tensors[op.outputs[0]])]))
+        weights = tuple(_shape(graph.tensors[op.inputs[1]])) if op_type in _MAC_OPS else ()
         ops.append(OpInfo(i, op_type, _macs(op_type, out_elems, weights), out_elems))
     constant_buffers = {t.buffer for t in graph.tensors if t.buffer}
     parameter_bytes = sum(

@@ -12,29 +12,42 @@ from tinyperf.models import BinFormat
 
 
 def buffer_to_model_input(data: bytes, bin_format: BinFormat, scale: float, zero_point: int) -> np.ndarray:
-    """The device's conversion of a loaded buffer into the model's int8 input."""
+    """The device's conversion of a loaded buffer into the model's input tensor values."""
     if bin_format == "int8":
         return np.frombuffer(data, dtype=np.int8).copy()
     if bin_format == "uint8_minus_128":
         return (np.frombuffer(data, dtype=np.uint8).astype(np.int16) - 128).astype(np.int8)
+    if bin_format == "float32":
+        return np.frombuffer(data, dtype="<f4").copy()
+    if bin_format == "uint8_to_float32":
+        return np.frombuffer(data, dtype=np.uint8).astype(np.float32)
     floats = np.frombuffer(data, dtype="<f4")
     quantized = np.round(floats / scale) + zero_point
     return np.clip(quantized, -128, 127).astype(np.int8)
 
 
+def wire_values(data: bytes, bin_format: BinFormat) -> np.ndarray:
+    """The input as the numbers the dataset meant (what an autoencoder's output is compared with)."""
+    if bin_format in ("float32", "float32_quantize"):
+        return np.frombuffer(data, dtype="<f4").astype(np.float32)
+    return np.frombuffer(data, dtype=np.uint8 if bin_format != "int8" else np.int8).astype(np.float32)
+
+
 def dequantize(values: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    if np.issubdtype(values.dtype, np.floating):  # a float output tensor needs no dequantisation
+        return values.astype(np.float32)
     return (values.astype(np.float32) - zero_point) * np.float32(scale)
 
 
 def results_vector(
-    output: np.ndarray, out_scale: float, out_zero_point: int, bin_format: BinFormat, data: bytes
+    output: np.ndarray, out_scale: float, out_zero_point: int, bin_format: BinFormat, data: bytes,
+    autoencoder: bool = False,
 ) -> list[float]:
     """Class scores for classifiers; for the AD autoencoder one value, the reconstruction MSE."""
     scores = dequantize(output.reshape(-1), out_scale, out_zero_point)
-    if bin_format != "float32_quantize":
+    if not autoencoder:
         return [float(v) for v in scores]
-    original = np.frombuffer(data, dtype="<f4")
-    return [float(np.mean((original - scores) ** 2))]
+    return [float(np.mean((wire_values(data, bin_format) - scores) ** 2))]
 
 
 def format_results(values: list[float]) -> str:

@@ -33,7 +33,7 @@ def run_accuracy(
             record["score"] = statistics.fmean(values[0] for values in outputs)
         else:
             record["values"] = list(outputs[0])
-            record["prediction"] = argmax(outputs[0])
+            record["prediction"] = entry.official_class(argmax(outputs[0]))
         journal({"event": "sample", **record})
         records.append(record)
         progress.advance()

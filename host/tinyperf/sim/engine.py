@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyperf.benchmarks.device_math import buffer_to_model_input, results_vector
-from tinyperf.models import BinFormat
+from tinyperf.models import BYTES_PER_ELEMENT, BinFormat
 
 
 class TflmEngine:
@@ -23,11 +23,11 @@ class TflmEngine:
         out = self.interpreter.get_output_details(0)
         self.input_shape = tuple(int(d) for d in inp["shape"])
         self.input_dtype = inp["dtype"]
-        self.input_scale = float(inp["quantization_parameters"]["scales"][0])
-        self.input_zero_point = int(inp["quantization_parameters"]["zero_points"][0])
-        self.output_scale = float(out["quantization_parameters"]["scales"][0])
-        self.output_zero_point = int(out["quantization_parameters"]["zero_points"][0])
-        self.input_bytes = int(np.prod(self.input_shape)) * (4 if bin_format == "float32_quantize" else 1)
+        self.input_scale, self.input_zero_point = _quantization(inp)
+        self.output_scale, self.output_zero_point = _quantization(out)
+        self.input_bytes = int(np.prod(self.input_shape)) * BYTES_PER_ELEMENT[bin_format]
+        # an autoencoder (ad01) reports its reconstruction error instead of its outputs
+        self.autoencoder = int(np.prod(self.input_shape)) == int(np.prod(out["shape"]))
         self.host_seconds = 0.0
 
     def run(self, data: bytes) -> list[float]:
@@ -37,4 +37,12 @@ class TflmEngine:
         self.interpreter.invoke()
         output = self.interpreter.get_output(0)
         self.host_seconds += time.perf_counter() - started
-        return results_vector(output, self.output_scale, self.output_zero_point, self.bin_format, data)
+        return results_vector(output, self.output_scale, self.output_zero_point, self.bin_format, data,
+                              self.autoencoder)
+
+
+def _quantization(details: dict) -> tuple[float, int]:
+    """Scale and zero point of a tensor; float tensors have none (0.0, 0)."""
+    scales = details["quantization_parameters"]["scales"]
+    zero_points = details["quantization_parameters"]["zero_points"]
+    return (float(scales[0]), int(zero_points[0])) if len(scales) else (0.0, 0)

@@ -42,6 +42,7 @@ def start_sim_board(
     pacing: str = "virtual",
     baud: int | None = None,
     tcp_port: int | None = None,
+    bin_format: str | None = None,
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -50,6 +51,8 @@ def start_sim_board(
         argv += ["--baud", str(baud)]
     if tcp_port is not None:
         argv += ["--tcp-port", str(tcp_port)]
+    if bin_format is not None:
+        argv += ["--bin-format", bin_format]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_S)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tinyperf.boards import Board, get_board
 from tinyperf.errors import TinyperfError
-from tinyperf.models import get_entry
+from tinyperf.models import BYTES_PER_ELEMENT, BinFormat, get_entry
 from tinyperf.protocol.legacy import take_frames
 from tinyperf.sim.clock import Pacing, SimClock
 from tinyperf.sim.device import SimDevice
@@ -27,11 +27,12 @@ from tinyperf.tflite_info import read_model_info_file
 _READ_CHUNK = 4096
 
 
-def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing) -> SimDevice:
+def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
+                 bin_format: BinFormat | None = None) -> SimDevice:
     """Wire the timing model, the TFLM engine and the protocol state machine together."""
     assert board.timing is not None
     entry = get_entry(benchmark)
-    engine = TflmEngine(model_path, entry.input.bin_format)
+    engine = TflmEngine(model_path, bin_format or entry.input.bin_format)
     cycles = board.timing.inference_cycles(read_model_info_file(model_path))
     return SimDevice(
         vendor_name=board.vendor_name,
@@ -136,11 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pacing", choices=["virtual", "realtime"], default="virtual")
     parser.add_argument("--baud", type=int, default=None)
     parser.add_argument("--tcp-port", type=int, default=None, help="serve on 127.0.0.1:PORT instead of a pty")
+    parser.add_argument("--bin-format", choices=list(BYTES_PER_ELEMENT), default=None,
+                        help="how the firmware turns loaded bytes into model input (default: the official model's)")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
         board = get_board(args.board)
-        device = build_device(board, args.benchmark, args.model, args.pacing)
+        device = build_device(board, args.benchmark, args.model, args.pacing, args.bin_format)
     except TinyperfError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
