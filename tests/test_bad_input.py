@@ -135,8 +135,33 @@ def test_missing_dataset_files(tmp_path: Path) -> None:
     _fails_cleanly(_run("--dataset", str(ds), tmp_path=tmp_path, mode="accuracy"), "1 of 2 input files are missing")
 
 
-def test_accuracy_without_dataset(tmp_path: Path) -> None:
-    _fails_cleanly(_run(tmp_path=tmp_path, mode="accuracy"), "accuracy mode needs --dataset DIR")
+def test_duplicate_dataset_rows(tmp_path: Path) -> None:
+    ds = _dataset(tmp_path / "ds", ["a.bin,12,3", "b.bin,12,1", "a.bin,12,3"], {"a.bin": 490, "b.bin": 490})
+    _fails_cleanly(_run("--dataset", str(ds), tmp_path=tmp_path, mode="accuracy"),
+                   "y_labels.csv:3: a.bin is listed twice (first on line 1)")
+
+
+@pytest.mark.parametrize(
+    ("rows", "sizes", "expected"),
+    [
+        (["a.bin,12,3"], {"a.bin": 489}, "a.bin: 489 bytes, but the model input takes 490"),
+        (["a.bin,12,12"], {"a.bin": 490}, "y_labels.csv:1: label 12 is outside 0..11"),
+        (["a.bin,12,3", "gone.bin,12,1"], {"a.bin": 490}, "1 of 2 input files are missing, first:"),
+        (["a.bin,12,3", "a.bin,12,4"], {"a.bin": 490}, "y_labels.csv:2: a.bin is listed twice"),
+    ],
+)
+def test_datasets_check_names_the_problem(tmp_path: Path, rows: list[str], sizes: dict[str, int],
+                                          expected: str) -> None:
+    ds = _dataset(tmp_path / "ds", rows, sizes)
+    message = _fails_cleanly(run_cli("datasets", "check", str(ds), "--benchmark", "kws01"), expected)
+    assert str(ds) in message
+
+
+def test_datasets_check_accepts_a_good_folder(tmp_path: Path) -> None:
+    ds = _dataset(tmp_path / "ds", ["a.bin,12,3", "b.bin,12,11"], {"a.bin": 490, "b.bin": 490})
+    result = run_cli("datasets", "check", str(ds), "--benchmark", "kws01")
+    assert result.returncode == 0, result.stderr
+    assert "2 samples fit kws01" in result.stdout and "No 1" in result.stdout and "Unknown 1" in result.stdout
 
 
 def test_earlier_sessions_survive_a_failed_run(tmp_path: Path) -> None:

@@ -34,7 +34,10 @@ def test_identify_known_usb_ids() -> None:
     assert identify("1234:5678") is None
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["sim"], ["boards"], ["ports"], ["demo"], ["datasets", "synth"]])
+@pytest.mark.parametrize("command", [
+    [], ["run"], ["sim"], ["boards"], ["ports"], ["demo"], ["datasets", "synth"], ["datasets", "build"],
+    ["datasets", "check"], ["datasets", "smoke"], ["models"], ["models", "pull"], ["models", "info"],
+])
 def test_help_everywhere(command: list[str]) -> None:
     result = run_cli(*command, "--help")
     assert result.returncode == 0 and "Usage" in result.stdout

@@ -40,8 +40,13 @@ class ModelStatus:
 
 
 def status(benchmark: str) -> ModelStatus:
-    """Find without downloading; a corrupt cache entry is discarded (resolve_model does that)."""
+    """Where the official model is, without downloading; a corrupt cache entry is discarded and reported."""
     entry = get_entry(benchmark)
+    cached = cache_dir() / entry.file
+    if cached.is_file() and sha256_of(cached.read_bytes()) != entry.sha256:
+        cached.unlink()
+        return ModelStatus(benchmark, entry.file, "corrupt", f"{cached}: wrong sha256 (corrupt or truncated), "
+                           "discarded; `tinyperf models pull` fetches it again", True)
     try:
         found = resolve_model(benchmark, allow_download=False)
         return ModelStatus(benchmark, entry.file, "ok", found.source, True)

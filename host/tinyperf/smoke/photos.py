@@ -56,6 +56,12 @@ def _wheel(requirement: str, wheel_dir: Path) -> Path:
     return found[0]
 
 
+def fetch_wheels(wheel_dir: Path) -> list[Path]:
+    """Download every wheel the photo catalogue reads (used by `make smoke-sources`)."""
+    sources = load_catalog()["sources"].values()
+    return [_wheel(source["wheel"], Path(wheel_dir)) for source in sources if "wheel" in source]
+
+
 def read_source(source: dict, file: str, wheel_dir: Path) -> tuple[bytes, str]:
     """The bytes of one catalogue file and a description of where they came from."""
     if "wheel" in source:
