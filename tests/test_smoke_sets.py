@@ -24,7 +24,7 @@ from tinyperf.scoring import roc_auc
 from tinyperf.sim.engine import TflmEngine
 from tinyperf.smoke.store import smoke_dataset
 
-# Measured on the packaged sets with the official models (tinyperf demo): kws01 86.69 %, vww01 80.39 %,
+# Measured on the packaged sets with the official models (tinyperf demo): kws01 86.73 %, vww01 80.39 %,
 # ic01 70.59 %, ad01 AUC 1.000 (synthetic pipeline check). Floors sit a little below.
 FLOORS = {"kws01": 85.0, "vww01": 78.0, "ic01": 68.0, "ad01": 0.99}
 BENCHMARKS = ("kws01", "vww01", "ic01", "ad01")
@@ -111,9 +111,11 @@ def _same_set(built: Path, packaged: Path, max_int8_flips: float = 0.0) -> None:
 
 def test_kws_set_rebuilds_from_the_tts_engines(tmp_path: Path) -> None:
     from tinyperf.smoke.build import build_smoke
+    from tinyperf.smoke.kws_set import ALSA_SOUNDS
     from tinyperf.smoke.speech import missing_engines
 
     _need(not missing_engines(), f"TTS engines not installed: {missing_engines()}")
+    _need((ALSA_SOUNDS / "Front_Left.wav").is_file(), "Debian alsa-utils not installed")
     built = build_smoke("kws01", tmp_path / "kws01", tmp_path / "wheels")
     _same_set(built, smoke_dataset("kws01"), max_int8_flips=0.001)
 
@@ -143,3 +145,16 @@ def test_ad_set_rebuilds_exactly(tmp_path: Path) -> None:
     for bin_path in sorted(packaged.glob("*.bin")):
         ours = np.frombuffer((built / bin_path.name).read_bytes(), "<f4")
         assert np.allclose(ours, np.frombuffer(bin_path.read_bytes(), "<f4"), atol=1e-3), bin_path.name
+
+
+def test_last_word_cuts_after_the_longest_pause() -> None:
+    from tinyperf.smoke.kws_set import last_word
+
+    t = np.arange(3200) / 16000
+    burst = np.sin(2 * np.pi * 440 * t)
+    short_gap, long_gap = np.zeros(800), np.zeros(6400)
+    audio = np.concatenate([burst, short_gap, burst, long_gap, burst, np.zeros(1600)])
+    second_word_start = 3200 + 800 + 3200 + 6400
+    word = last_word(audio)
+    # 60 ms (3 frames) of lead-in before the first 20 ms frame that holds the word
+    assert second_word_start - 4 * 320 <= len(audio) - len(word) <= second_word_start - 2 * 320

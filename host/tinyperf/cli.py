@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -175,15 +176,17 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
 def _confusion_table(figures: dict) -> Table:
     """Per-class accuracy and the confusion matrix (rows: true class, columns: predicted)."""
     names = figures["class_names"]
-    table = Table(title="confusion matrix (rows: true class, columns: predicted)")
-    table.add_column("true \\ predicted", no_wrap=True)
+    table = Table(title="confusion matrix (rows: true class, columns: predicted)", box=box.SIMPLE_HEAD,
+                  pad_edge=False, padding=(0, 0))
+    table.add_column("true", no_wrap=True)
+    width = 1 + max(3, len(str(max(max(row) for row in figures["confusion"]))))
     for name in names:
-        table.add_column(name[:8], justify="right")
-    table.add_column("accuracy", justify="right", no_wrap=True)
+        table.add_column(name[:3], justify="right", no_wrap=True, min_width=width)
+    table.add_column("accuracy", justify="right", no_wrap=True, min_width=9)
     for index, (name, row) in enumerate(zip(names, figures["confusion"], strict=True)):
         cells = [f"[bold]{n}[/]" if i == index else (str(n) if n else "[dim]0[/]") for i, n in enumerate(row)]
         percent = figures["per_class_percent"][index]
-        table.add_row(name, *cells, "-" if percent is None else f"{percent:.1f} %")
+        table.add_row(name, *cells, "-" if percent is None else f"{percent:.1f}%")
     return table
 
 

@@ -14,7 +14,8 @@ from tinyperf.smoke.store import Row, write_eembc_folder
 Progress = Callable[[str], None]
 NOTES = {
     "kws01": "tinyperf smoke set kws01: Debian TTS voices (espeak-ng, flite, festival) saying the 10 keywords "
-             "and unknown words in white/pink noise at 30-40 dB SNR, plus noise clips as silence",
+             "and unknown words in white/pink noise at 30-40 dB SNR, noise clips as silence, and 8 words of real human "
+             "speech from alsa-utils",
     "vww01": "tinyperf smoke set vww01: hand-labelled photos from PyPI wheels and Debian opencv-doc/tuxpaint",
     "ic01": "tinyperf smoke set ic01: hand-labelled photos and cut-outs from PyPI wheels and Debian packages",
     "ad01": "tinyperf smoke set ad01: SYNTHETIC machine sounds, a pipeline check (its AUC is not a model figure)",
@@ -30,19 +31,20 @@ def _debian_versions(packages: list[str]) -> dict[str, str]:
 
 
 def _kws_rows(progress: Progress) -> tuple[list[Row], dict]:
-    from tinyperf.smoke.kws_set import kws_clips
+    from tinyperf.smoke.kws_set import ALSA_SOUNDS, kws_clips
     from tinyperf.smoke.speech import missing_engines
 
-    missing = missing_engines()
+    missing = missing_engines() + ([] if (ALSA_SOUNDS / "Front_Left.wav").is_file() else ["alsa-utils"])
     if missing:
         raise TinyperfError(f"the kws01 smoke set needs {', '.join(missing)}: apt-get install espeak-ng flite "
-                            "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts")
+                            "festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts alsa-utils")
     spec = get_entry("kws01").input
     rows = []
     for clip in kws_clips():
         rows.append(Row(clip.name, clip.label, kws_input(clip.audio, spec.scale, spec.zero_point), clip.source))
         progress(clip.name)
-    engines = ["espeak-ng", "flite", "festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts"]
+    engines = ["espeak-ng", "flite", "festival", "festvox-kallpc16k", "festvox-kdlpc16k", "festvox-us-slt-hts",
+               "alsa-utils"]
     return rows, {"debian_packages": _debian_versions(engines)}
 
 

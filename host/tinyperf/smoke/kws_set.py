@@ -6,13 +6,15 @@ Measured with the official model: clean TTS at 150-175 words/min with white or p
 
 from __future__ import annotations
 
+import hashlib
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from tinyperf.frontends.audio import SAMPLE_RATE, add_noise, fit_length, noise, trim_silence
+from tinyperf.frontends.audio import SAMPLE_RATE, add_noise, fit_length, noise, read_wav, resample, trim_silence
 from tinyperf.smoke.speech import Voice, all_voices, synthesize
 
 KEYWORDS = ("down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes")
@@ -79,3 +81,38 @@ def kws_clips(voices: list[Voice] | None = None) -> Iterator[Clip]:
             yield word_clip(word, UNKNOWN_LABEL, voice)
     for index in range(SILENCE_CLIPS):
         yield silence_clip(index)
+    yield from human_clips()
+
+
+ALSA_SOUNDS = Path("/usr/share/sounds/alsa")  # Debian alsa-utils: a human voice saying "Front Left" etc.
+ALSA_WORDS = {"Front_Left": 2, "Rear_Left": 2, "Side_Left": 2, "Front_Right": 6, "Rear_Right": 6,
+              "Side_Right": 6, "Front_Center": UNKNOWN_LABEL, "Rear_Center": UNKNOWN_LABEL}
+FRAME = 320  # 20 ms at 16 kHz
+
+
+def last_word(samples: np.ndarray) -> np.ndarray:
+    """The word after the longest pause ("Front | Left" -> "Left"), with 60 ms of lead-in."""
+    energy = np.array([np.sqrt(np.mean(samples[i : i + FRAME] ** 2)) for i in range(0, len(samples), FRAME)])
+    loud = np.flatnonzero(energy > 0.1 * energy.max())
+    gaps = np.diff(loud)
+    cut = loud[int(np.argmax(gaps)) + 1] if len(gaps) else loud[0]
+    return samples[max(0, (cut - 3) * FRAME) :]
+
+
+def human_clips() -> Iterator[Clip]:
+    """Real human speech: the second word of alsa-utils' channel test recordings, and its noise file."""
+    for stem, label in ALSA_WORDS.items():
+        path = ALSA_SOUNDS / f"{stem}.wav"
+        samples, rate = read_wav(path)
+        rng = np.random.default_rng(_seed(stem))
+        word = last_word(resample(samples, rate))[:SAMPLE_RATE]
+        audio = fit_length(word, SAMPLE_RATE, int(rng.integers(0, max(1, (SAMPLE_RATE - len(word)) // 2))))
+        yield Clip(f"human_{stem}", label, audio, {"kind": "human speech", "file": str(path),
+                                                  "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                                  "package": "alsa-utils", "cut": "word after the longest pause"})
+    path = ALSA_SOUNDS / "Noise.wav"
+    samples, rate = read_wav(path)
+    audio = fit_length(resample(samples, rate) * 0.1, SAMPLE_RATE)
+    yield Clip("human_Noise", SILENCE_LABEL, audio, {"kind": "noise recording", "file": str(path), "volume": 0.1,
+                                                     "file_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                                                     "package": "alsa-utils"})
