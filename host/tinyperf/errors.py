@@ -48,3 +48,7 @@ class DeviceError(ProtocolError):
         self.command = command
         self.line = line
         super().__init__(f"device rejected {command!r}: {line}")
+
+
+class MonitorError(TinyperfError):
+    """The energy monitor refused a command, sent something malformed, or stopped streaming."""

@@ -21,14 +21,17 @@ from tinyperf.model_store import resolve_fallback
 from tinyperf.models import ModelEntry, ResolvedModel, fallback_entry, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
 from tinyperf.modes.accuracy import run_accuracy
+from tinyperf.modes.energy import run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.ports import find_board_ports
+from tinyperf.power.monitor import Monitor, MonitorSpec, open_monitor, parse_monitor, sim_wire_path
+from tinyperf.power.profiles import board_power_model, instrument_profile
 from tinyperf.protocol.client import LegacyClient
 from tinyperf.session import Session
 from tinyperf.sim.launcher import start_sim_board
 from tinyperf.smoke.store import smoke_dataset
 
-Mode = Literal["performance", "accuracy"]
+Mode = Literal["performance", "accuracy", "energy"]
 ModelSource = Literal["official", "fallback"]
 SIMULATED_NOTE = "SIMULATED: {board} is a simulated board; its times come from a declared cycle model, not silicon."
 
@@ -46,6 +49,8 @@ class RunRequest:
     baud: int | None = None
     timeout_s: float = 5.0
     models: ModelSource = "official"
+    monitor: str | None = None  # energy mode: "sim" or "lpm01a:PORT"
+    monitor_rate_hz: int = 1000
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
 
 
@@ -60,12 +65,12 @@ class RunOutcome:
 
 
 def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,
-              stack: contextlib.ExitStack) -> str:
+              stack: contextlib.ExitStack, energy_wire: Path | None = None) -> str:
     if request.port:
         return request.port
     if board.simulated:
         sim = start_sim_board(board.id, request.benchmark, model.path, request.pacing, request.baud,
-                              bin_format=entry.input.bin_format)
+                              bin_format=entry.input.bin_format, energy_wire=energy_wire)
         stack.callback(sim.stop)
         return sim.url
     found = find_board_ports(board.usb_ids)
@@ -109,11 +114,21 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
         dataset = smoke_dataset(request.benchmark)  # the packaged real-input smoke set
     samples = load_dataset(dataset, entry) if dataset else None
     dataset_note = _dataset_note(dataset)
+    monitor_spec = _monitor_spec(request, board)
     session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
     session.journal({"event": "start", "request": _jsonable(asdict(request))})
     try:
         with contextlib.ExitStack() as stack:
-            url = _port_for(board, request, model, entry, stack)
+            monitor = None
+            wire = None
+            if monitor_spec is not None:
+                wire = sim_wire_path(stack) if monitor_spec.kind == "sim" else None
+                monitor = open_monitor(monitor_spec, board.id, stack, wire)
+                monitor.configure(_supply_voltage(board), request.monitor_rate_hz)
+                monitor.power_on()
+                monitor.start()
+                stack.callback(_finish_acquisition, monitor, session)
+            url = _port_for(board, request, model, entry, stack, wire)
             link = stack.enter_context(
                 RecordingLink(open_link(url, request.baud or board.baud), session.log_path)
             )
@@ -130,6 +145,12 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
             if request.mode == "performance":
                 inputs, dataset_note = _perf_inputs(entry, samples)
                 figures = run_performance(device, inputs, request.performance, session.journal, progress)
+            elif request.mode == "energy":
+                assert monitor is not None
+                inputs, dataset_note = _perf_inputs(entry, samples)
+                figures = run_energy(device, monitor, inputs, request.performance, session.journal, progress)
+                figures["monitor"] = {"kind": monitor_spec.label, "rate_hz": monitor.rate_hz,  # type: ignore[union-attr]
+                                      "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
             else:
                 assert samples is not None
                 figures = run_accuracy(device, samples, entry, session.journal, progress)
@@ -140,6 +161,38 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note)
     _write_results(request, outcome, entry)
     return outcome
+
+
+def _monitor_spec(request: RunRequest, board: Board) -> MonitorSpec | None:
+    if request.mode != "energy":
+        if request.monitor:
+            raise ConfigError("--monitor is for --mode energy")
+        return None
+    if not request.monitor:
+        raise ConfigError("energy mode needs --monitor (sim for the simulated board, or lpm01a:PORT)")
+    spec = parse_monitor(request.monitor)
+    if board.simulated and spec.kind != "sim":
+        raise ConfigError(f"{board.id} is a simulated board: it is metered by --monitor sim")
+    if not board.simulated and spec.kind == "sim":
+        raise ConfigError(f"--monitor sim meters only simulated boards; {board.id} needs a real monitor")
+    return spec
+
+
+def _supply_voltage(board: Board) -> float:
+    """The board's modelled supply (simulated boards) or the MLPerf Tiny reference 1.8 V."""
+    try:
+        return board_power_model(board.id).voltage_v
+    except ConfigError:
+        return instrument_profile("lpm01a").voltage_v.default
+
+
+def _finish_acquisition(monitor: Monitor, session: Session) -> None:
+    """Stop the monitor and keep its raw trace, whatever happened to the run."""
+    try:
+        monitor.stop()
+    finally:
+        if monitor.trace is not None:
+            monitor.trace.save(session.root / "trace.npz")
 
 
 def _model_for(request: RunRequest) -> tuple[ModelEntry, ResolvedModel]:
@@ -172,7 +225,15 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
                      f"({outcome.model.label}).")
     elif not outcome.model.official:
         lines.append(f"CUSTOM MODEL: {outcome.model.path} is not the official {request.benchmark} model.")
-    if request.mode == "performance":
+    if request.mode == "energy":
+        lines.append(f"Median energy cost is {f['median_energy_uj']:.3f} uJ/inf.")
+        lines.append(f"Uncertainty from edge placement: +-{f['uncertainty_uj']:.3f} uJ/inf.; median power "
+                     f"{f['median_power_mw']:.3f} mW; latency {f['latency_ms']:.3f} ms (monitor edges).")
+        lines.append(f"Monitor: {f['monitor']['kind']} at {f['monitor']['rate_hz']} Hz, "
+                     f"{f['monitor']['voltage_v']:g} V.")
+        if not f["valid"]:
+            lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
+    elif request.mode == "performance":
         lines.append(f"Median throughput is {f['median_throughput']:.3f} inf./sec.")
         lines.append(f"Latency is {f['latency_ms']:.3f} ms (1000 / median throughput).")
         lines.append(

@@ -23,6 +23,12 @@ class SimClock:
             return int((time.monotonic() - self._t0) * 1e6)
         return int(self._virtual_us)
 
+    def idle(self, seconds: float) -> None:
+        """Wall time the board spent waiting for the host: virtual time moves on too (energy mode needs
+        a clock that keeps going, or the monitor would stream nothing while the host thinks)."""
+        if self.pacing == "virtual":
+            self._virtual_us += seconds * 1e6
+
     def spend(self, seconds: float, already_elapsed: float = 0.0) -> None:
         """Account `seconds` of device time; in realtime, sleep what host work has not used up."""
         if self.pacing == "realtime":

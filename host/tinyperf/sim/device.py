@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from tinyperf.benchmarks.device_math import format_results
 from tinyperf.sim.clock import SimClock
+from tinyperf.sim.wire import PowerWireSender
 
 FIRMWARE_ID = "ULPMark for tinyML Firmware V0.0.1"
 COMMAND_BUFFER_CHARS = 80
@@ -40,6 +41,7 @@ class SimDevice:
         inference_seconds: float,
         max_input_bytes: int,
         clock: SimClock,
+        power_wire: PowerWireSender | None = None,
     ) -> None:
         self.vendor_name = vendor_name
         self.model_id = model_id
@@ -51,11 +53,27 @@ class SimDevice:
         self.expected = 0
         self.results: list[float] = []
         self.inferences = 0
+        # energy mode: timestamps are GPIO edges seen by the monitor, not m-lap-us lines
+        self.power_wire = power_wire
+
+    @property
+    def energy_mode(self) -> bool:
+        return self.power_wire is not None
+
+    def _timestamp(self) -> list[str]:
+        """Performance mode prints the microsecond counter; energy mode pulls the timestamp GPIO low."""
+        if self.power_wire is not None:
+            self.power_wire.edge(self.clock.now_us() / 1e6)
+            return []
+        return [f"m-lap-us-{self._lap()}"]
+
+    def tell_time(self) -> None:
+        if self.power_wire is not None:
+            self.power_wire.now(self.clock.now_us() / 1e6)
 
     def boot_banner(self) -> bytes:
-        return self._reply(
-            ["m-timestamp-mode-performance", f"m-lap-us-{self._lap()}", "m-init-done"]
-        )
+        mode = "m-timestamp-mode-energy" if self.energy_mode else "m-timestamp-mode-performance"
+        return self._reply([mode, *self._timestamp(), "m-init-done"])
 
     def _lap(self) -> int:
         return self.clock.now_us() % 2**32
@@ -75,7 +93,7 @@ class SimDevice:
         if word == "help":
             return (HELP_TEXT + "m-ready\r\n").encode("ascii")
         if word == "timestamp":
-            return self._reply([f"m-lap-us-{self._lap()}"])
+            return self._reply(self._timestamp())
         if word == "db":
             return self._reply(self._db(words[1:]))
         if word == "infer":
@@ -136,15 +154,19 @@ class SimDevice:
             return ["e-[Inference warmup must be >=0]"]
         lines = [f"m-warmup-start-{warmup}"]
         self._run(warmup)
-        lines += ["m-warmup-done", f"m-infer-start-{count}", f"m-lap-us-{self._lap()}"]
+        lines += ["m-warmup-done", f"m-infer-start-{count}", *self._timestamp()]
         self._run(count)
-        lines += [f"m-lap-us-{self._lap()}", "m-infer-done", f"m-results-{format_results(self.results)}"]
+        lines += [*self._timestamp(), "m-infer-done", f"m-results-{format_results(self.results)}"]
         return lines
 
     def _run(self, count: int) -> None:
         data = bytes(self.buffer)
+        if self.power_wire is not None and count:
+            self.power_wire.state(self.clock.now_us() / 1e6, True)
         for _ in range(count):
             started = time.monotonic()
             self.results = self.run_inference(data)
             self.inferences += 1
             self.clock.spend(self.inference_seconds, time.monotonic() - started)
+        if self.power_wire is not None and count:
+            self.power_wire.state(self.clock.now_us() / 1e6, False)

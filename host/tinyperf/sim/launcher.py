@@ -43,6 +43,7 @@ def start_sim_board(
     baud: int | None = None,
     tcp_port: int | None = None,
     bin_format: str | None = None,
+    energy_wire: Path | None = None,
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -53,6 +54,20 @@ def start_sim_board(
         argv += ["--tcp-port", str(tcp_port)]
     if bin_format is not None:
         argv += ["--bin-format", bin_format]
+    if energy_wire is not None:
+        argv += ["--energy-wire", str(energy_wire)]
+    return _spawn(argv, f"simulated board {board_id}")
+
+
+def start_sim_monitor(board_id: str, wire: Path, seed: int = 0) -> SimBoardProcess:
+    """Spawn a simulated LPM01A fed by `board_id`'s power wire; its URL is the pty the driver opens."""
+    argv = [sys.executable, "-m", "tinyperf.sim.lpm01a", "--board", board_id, "--wire", str(wire),
+            "--seed", str(seed), "--watch-stdin"]
+    return _spawn(argv, "simulated LPM01A")
+
+
+def _spawn(argv: list[str], what: str) -> SimBoardProcess:
+    """Start a sim process that prints its URL on its first stdout line and exits when stdin closes."""
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None
     ready, _, _ = select.select([process.stdout], [], [], START_TIMEOUT_S)
@@ -63,5 +78,5 @@ def start_sim_board(
         _, err = process.communicate(timeout=5)
         lines = err.decode(errors="replace").strip().splitlines() or ["no output"]
         why = f"exited ({lines[-1]})" if exited else f"did not start within {START_TIMEOUT_S:.0f} s"
-        raise LinkError(f"simulated board {board_id} {why}")
+        raise LinkError(f"{what} {why}")
     return SimBoardProcess(line, process)

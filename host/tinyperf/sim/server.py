@@ -12,6 +12,7 @@ import os
 import select
 import socket
 import sys
+import time
 import tty
 from pathlib import Path
 
@@ -22,13 +23,15 @@ from tinyperf.protocol.legacy import take_frames
 from tinyperf.sim.clock import Pacing, SimClock
 from tinyperf.sim.device import SimDevice
 from tinyperf.sim.engine import TflmEngine
+from tinyperf.sim.wire import PowerWireSender
 from tinyperf.tflite_info import read_model_info_file
 
 _READ_CHUNK = 4096
+_IDLE_TICK_S = 0.02  # energy mode: how often idle board time is reported to the monitor
 
 
 def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
-                 bin_format: BinFormat | None = None) -> SimDevice:
+                 bin_format: BinFormat | None = None, energy_wire: Path | None = None) -> SimDevice:
     """Wire the timing model, the TFLM engine and the protocol state machine together."""
     assert board.timing is not None
     entry = get_entry(benchmark)
@@ -41,6 +44,7 @@ def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
         inference_seconds=cycles / board.clock_hz,
         max_input_bytes=max(board.max_input_bytes, engine.input_bytes),
         clock=SimClock(pacing),
+        power_wire=PowerWireSender(energy_wire) if energy_wire else None,
     )
 
 
@@ -70,7 +74,12 @@ class DeviceSession:
             reply = self.device.handle(command)
             self.device.clock.spend(len(reply) * self.seconds_per_byte)
             out.extend(reply)
+        self.device.tell_time()
         return bytes(out)
+
+    def on_idle(self, seconds: float) -> None:
+        self.device.clock.idle(seconds)
+        self.device.tell_time()
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -93,8 +102,14 @@ def serve_pty(device: SimDevice, baud: int, watch_stdin: bool) -> None:
     session = DeviceSession(device, baud)
     _write_all(master, device.boot_banner())
     watched = [master, sys.stdin] if watch_stdin else [master]
+    tick = _IDLE_TICK_S if device.energy_mode else 1.0
+    last = time.monotonic()
     while True:
-        ready, _, _ = select.select(watched, [], [], 1.0)
+        ready, _, _ = select.select(watched, [], [], tick)
+        now = time.monotonic()
+        if device.energy_mode:
+            session.on_idle(now - last)
+        last = now
         if watch_stdin and _stdin_closed(ready):
             return
         if master in ready:
@@ -139,11 +154,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tcp-port", type=int, default=None, help="serve on 127.0.0.1:PORT instead of a pty")
     parser.add_argument("--bin-format", choices=list(BYTES_PER_ELEMENT), default=None,
                         help="how the firmware turns loaded bytes into model input (default: the official model's)")
+    parser.add_argument("--energy-wire", type=Path, default=None,
+                        help="energy mode: report timestamp edges and active/idle to a simulated monitor here")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
         board = get_board(args.board)
-        device = build_device(board, args.benchmark, args.model, args.pacing, args.bin_format)
+        device = build_device(board, args.benchmark, args.model, args.pacing, args.bin_format, args.energy_wire)
     except TinyperfError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,122 @@
+"""Energy mode: the performance windows again, timed and metered by the energy monitor.
+
+Each window is `infer N 0`: the device pulls its timestamp GPIO at the start and at the end, the
+monitor reports both edges on its sample timeline, and the window's energy is what flowed between
+them (edges placed inside their samples, see power/energy.py). Energy per inference = window energy
+/ N; the headline is the median of the 5 windows (MLPerf Tiny rules). No warmup inside the command:
+with W > 0 the core is already busy before the first edge and that edge shows no current step.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import asdict, dataclass
+
+from tinyperf.dut import Device
+from tinyperf.modes import Journal, NoProgress, ProgressSink
+from tinyperf.modes.performance import (
+    MAX_ATTEMPTS_PER_WINDOW,
+    RULE_MIN_INFERENCES,
+    RULE_MIN_WINDOW_S,
+    RULE_WINDOWS,
+    PerformanceSettings,
+    choose_count,
+    infer_timeout_s,
+)
+from tinyperf.power.energy import naive_window_energy, window_energy
+from tinyperf.power.monitor import Monitor
+
+EDGE_WAIT_SLACK_S = 10.0
+
+
+@dataclass(frozen=True)
+class EnergyWindow:
+    index: int
+    input_name: str
+    count: int
+    start_s: float
+    end_s: float
+    edge_uncertainty_s: tuple[float, float]
+    seconds: float
+    energy_j: float
+    uncertainty_j: float
+    naive_energy_j: float  # "sum whole samples between the events", for comparison only
+
+    @property
+    def energy_per_inference_uj(self) -> float:
+        return 1e6 * self.energy_j / self.count
+
+    @property
+    def power_mw(self) -> float:
+        return 1e3 * self.energy_j / self.seconds if self.seconds > 0 else float("nan")
+
+
+def _measure(device: Device, monitor: Monitor, count: int, timeout_s: float) -> tuple:
+    trace = monitor.trace
+    assert trace is not None, "start the monitor's acquisition first"
+    before = len(trace.edges)
+    device.infer_energy(count, 0, timeout_s)
+    edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
+    start, end = edges[before], edges[before + 1]
+    energies = trace.array()
+    return window_energy(energies, start, end, trace.period_s), naive_window_energy(energies, start, end)
+
+
+def run_energy(
+    device: Device,
+    monitor: Monitor,
+    inputs: list[tuple[str, bytes]],
+    settings: PerformanceSettings = PerformanceSettings(),
+    journal: Journal = lambda record: None,
+    progress: ProgressSink = NoProgress(),
+) -> dict:
+    progress.start("energy windows", settings.windows + 1)
+    device.load(inputs[0][1])
+    calibration, _ = _measure(device, monitor, 1, 60.0)
+    latency_s = max(calibration.seconds, 1e-6)
+    journal({"event": "calibration", "latency_s": latency_s, "energy_j": calibration.energy_j})
+    progress.advance()
+    windows = []
+    for index, (name, data) in enumerate(inputs[: settings.windows]):
+        device.load(data)
+        count = choose_count(latency_s, settings)
+        for _ in range(MAX_ATTEMPTS_PER_WINDOW):
+            measured, naive = _measure(device, monitor, count, infer_timeout_s(count, latency_s))
+            window = EnergyWindow(index, name, count, measured.start.time_s, measured.end.time_s,
+                                  (measured.start.uncertainty_s, measured.end.uncertainty_s), measured.seconds,
+                                  measured.energy_j, measured.uncertainty_j, naive)
+            journal({"event": "energy_window", **asdict(window)})
+            if measured.seconds >= settings.min_window_s:
+                break
+            latency_s = max(measured.seconds, 1e-6) / count
+            count = choose_count(latency_s, settings)
+        windows.append(window)
+        progress.advance()
+    return summarize(windows, monitor.trace.gaps if monitor.trace else [])
+
+
+def summarize(windows: list[EnergyWindow], gaps: list[str]) -> dict:
+    per_inference = [w.energy_per_inference_uj for w in windows]
+    median = statistics.median(per_inference)
+    problems = []
+    if len(windows) != RULE_WINDOWS:
+        problems.append(f"{len(windows)} windows, the rules need {RULE_WINDOWS}")
+    for w in windows:
+        if w.seconds < RULE_MIN_WINDOW_S:
+            problems.append(f"window {w.index} lasted {w.seconds:.2f} s < {RULE_MIN_WINDOW_S:g} s")
+        if w.count < RULE_MIN_INFERENCES:
+            problems.append(f"window {w.index} ran {w.count} < {RULE_MIN_INFERENCES} inferences")
+    if gaps:
+        problems.append(f"the monitor dropped samples ({len(gaps)} TimeStamp checks failed)")
+    return {
+        "median_energy_uj": median,
+        "median_power_mw": statistics.median(w.power_mw for w in windows),
+        "uncertainty_uj": max(1e6 * w.uncertainty_j / w.count for w in windows),
+        "naive_median_energy_uj": statistics.median(1e6 * w.naive_energy_j / w.count for w in windows),
+        "latency_ms": 1e3 * statistics.median(w.seconds / w.count for w in windows),
+        "valid": not problems,
+        "problems": problems,
+        "gaps": gaps,
+        "windows": [{**asdict(w), "energy_per_inference_uj": w.energy_per_inference_uj, "power_mw": w.power_mw}
+                    for w in windows],
+    }

@@ -1,0 +1,1 @@
+"""Energy monitors: instrument profiles, drivers, traces, and energy between timestamp edges."""

@@ -1,0 +1,72 @@
+"""Instrument profiles (power/instruments/*.yaml) and per-board power models (power/boards/*.yaml)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from tinyperf.errors import ConfigError
+from tinyperf.resources import data_dir
+
+
+class VoltageRange(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    min: float
+    max: float
+    default: float
+
+
+class InstrumentProfile(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str
+    name: str
+    usb_ids: tuple[str, ...]
+    baud: int
+    voltage_v: VoltageRange
+    max_current_a: float
+    rates_hz: tuple[int, ...]
+    continuous_max_hz: int
+    default_rate_hz: int
+    event_input: str
+
+
+class BoardPowerModel(BaseModel):
+    """Active/idle current at the board voltage, plus white noise: the simulated monitor's truth."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    board: str
+    voltage_v: float
+    active_current_a: float
+    idle_current_a: float
+    noise_a_rms_1khz: float
+
+    def energy_per_inference_j(self, inference_s: float) -> float:
+        return self.voltage_v * self.active_current_a * inference_s
+
+
+def _load(path: Path, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({e})") from e
+    except ValidationError as e:
+        raise ConfigError(f"{path}: {e}") from e
+
+
+@cache
+def instrument_profile(instrument: str) -> InstrumentProfile:
+    path = data_dir("power") / "instruments" / f"{instrument}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"no instrument profile {path}")
+    return _load(path, InstrumentProfile)  # type: ignore[return-value]
+
+
+@cache
+def board_power_model(board: str) -> BoardPowerModel:
+    path = data_dir("power") / "boards" / f"{board}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{board} has no power model ({path}); energy runs on it need a real monitor")
+    return _load(path, BoardPowerModel)  # type: ignore[return-value]

@@ -1,0 +1,49 @@
+"""The wire between the simulated board and the simulated monitor: a Unix datagram socket.
+
+Why a socket of our own: on a bench the monitor sees the DUT's supply current and its timestamp GPIO;
+here the board process tells the monitor process the same facts, on the board's clock:
+  "S <t_ns> 1|0"  the core went active/idle at t     "E <t_ns>"  timestamp edge (GPIO falls) at t
+  "N <t_ns>"      board time has reached t (lets the monitor stream samples up to t)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from pathlib import Path
+
+
+class PowerWireSender:
+    """Board side. A monitor that is not listening yet just misses the message, as a scope would."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.settimeout(2.0)  # a live monitor drains its queue; a hung one must not hang the board
+
+    def _send(self, message: str) -> None:
+        with contextlib.suppress(FileNotFoundError, ConnectionRefusedError, TimeoutError):
+            self.socket.sendto(message.encode("ascii"), self.path)
+
+    def state(self, t_s: float, active: bool) -> None:
+        self._send(f"S {round(t_s * 1e9)} {int(active)}")
+
+    def edge(self, t_s: float) -> None:
+        self._send(f"E {round(t_s * 1e9)}")
+
+    def now(self, t_s: float) -> None:
+        self._send(f"N {round(t_s * 1e9)}")
+
+
+def bind_receiver(path: Path) -> socket.socket:
+    """Monitor side: a datagram socket bound at `path` (a stale file from a crashed run is replaced)."""
+    path.unlink(missing_ok=True)
+    receiver = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    receiver.bind(str(path))
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+    return receiver
+
+
+def parse_message(data: bytes) -> tuple[str, float, bool]:
+    kind, *fields = data.decode("ascii").split()
+    return kind, int(fields[0]) / 1e9, bool(int(fields[1])) if len(fields) > 1 else False
