@@ -4,6 +4,7 @@ and against TFLM's host interpreter called independently here."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,3 +119,13 @@ def test_realtime_pacing_takes_wire_time() -> None:
             link.close()
     assert wall > 1.0
     assert 0.15 < result.elapsed_us / 2e6 < 0.25  # KWS modelled at ~0.19 s per inference
+
+
+def test_energy_mode_banner() -> None:
+    from tinyperf.sim.clock import SimClock
+    from tinyperf.sim.device import SimDevice
+    from tinyperf.sim.wire import PowerWireSender
+
+    device = SimDevice("v", "ad01", lambda data: [0.0], 0.01, 64, SimClock("virtual"),
+                       power_wire=PowerWireSender(Path("/nonexistent/wire")))
+    assert device.boot_banner() == b"m-timestamp-mode-energy\r\nm-init-done\r\nm-ready\r\n"

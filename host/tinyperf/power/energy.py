@@ -4,7 +4,8 @@ A monitor reports an edge only as "during sample k". The DUT's current steps at 
 active when a window starts, active -> idle when it ends), so sample k holds a mix of the two levels;
 where its energy lies between the levels tells where in the sample the step happened. The window then
 takes exactly the part of each boundary sample that lies inside it. The time uncertainty is the
-sample noise over the step height (at most half a sample when the step cannot be seen).
+sample noise over the step height (at most half a sample when the step cannot be seen); the energy
+uncertainty adds the noise summed over the window.
 
 For comparison, `naive_window_energy` is what today's runner does: sum whole samples between events.
 """
@@ -27,6 +28,7 @@ class Edge:
     level_before_j: float
     level_after_j: float
     resolved: bool  # False: no visible step, the edge was put mid-sample
+    sample_noise_j: float  # spread of one sample around its level (robust estimate)
 
 
 def _level(values: np.ndarray) -> tuple[float, float]:
@@ -44,10 +46,12 @@ def locate_edge(energies: np.ndarray, sample: int, period_s: float) -> Edge:
     noise = max(np.nan_to_num(spread_before), np.nan_to_num(spread_after))
     if not np.isfinite(step) or abs(step) <= 3.0 * noise or step == 0.0:
         return Edge(sample, (sample + 0.5) * period_s, period_s / 2.0, 0.5,
-                    np.nan_to_num(before, nan=energies[sample]), np.nan_to_num(after, nan=energies[sample]), False)
+                    np.nan_to_num(before, nan=energies[sample]), np.nan_to_num(after, nan=energies[sample]), False,
+                    float(noise))
     fraction = float(np.clip((energies[sample] - before) / step, 0.0, 1.0))
     uncertainty = min(period_s / 2.0, period_s * noise / abs(step))
-    return Edge(sample, (sample + 1.0 - fraction) * period_s, uncertainty, fraction, before, after, True)
+    return Edge(sample, (sample + 1.0 - fraction) * period_s, uncertainty, fraction, before, after, True,
+                float(noise))
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,14 @@ class WindowEnergy:
 
     @property
     def uncertainty_j(self) -> float:
-        """Energy the edge-time uncertainties can move in or out of the window (power x time, each edge)."""
+        """One standard uncertainty: energy the edge placements can move in or out of the window (power x
+        time at each edge), and the sample noise summed over the window's samples, in quadrature."""
         start_power = abs(self.start.level_after_j) / self.period_s
         end_power = abs(self.end.level_before_j) / self.period_s
-        return start_power * self.start.uncertainty_s + end_power * self.end.uncertainty_s
+        samples = self.end.sample - self.start.sample + 1
+        noise = max(self.start.sample_noise_j, self.end.sample_noise_j)
+        return float(np.sqrt((start_power * self.start.uncertainty_s) ** 2 + (end_power * self.end.uncertainty_s) ** 2
+                             + samples * noise**2))
 
 
 def window_energy(energies: np.ndarray, start_sample: int, end_sample: int, period_s: float) -> WindowEnergy:

@@ -1,0 +1,173 @@
+"""Energy between edges: the math against synthetic truth, the simulated LPM01A's protocol and
+physics, and `tinyperf run --mode energy` end to end on the simulated bench."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import model_path, run_cli
+from tinyperf.power.energy import locate_edge, naive_window_energy, window_energy
+from tinyperf.power.profiles import BoardPowerModel, instrument_profile
+from tinyperf.sim.lpm01a import Lpm01aEmulator, Timeline
+from tinyperf.sim.truth import energy_per_inference_uj
+
+CHECKER_ENERGY = re.compile(r"Median energy cost is ([\d\.]+) uJ/inf")
+
+
+def _synthetic(t1: float, t2: float, period: float, samples: int, noise: float, seed: int = 0) -> np.ndarray:
+    volts, active, idle = 1.8, 0.0228, 0.012
+    starts = np.arange(samples) * period
+    busy = np.clip(np.minimum(starts + period, t2) - np.maximum(starts, t1), 0.0, period)
+    rng = np.random.default_rng(seed)
+    return volts * (idle * (period - busy) + active * busy) + volts * period * noise * rng.standard_normal(samples)
+
+
+def test_edges_are_placed_inside_their_samples() -> None:
+    period, t1, t2 = 1e-3, 0.1234567, 0.1234567 + 0.01005
+    energies = _synthetic(t1, t2, period, 400, noise=0.0)
+    window = window_energy(energies, int(t1 / period), int(t2 / period), period)
+    assert window.start.time_s == pytest.approx(t1, abs=1e-9) and window.end.time_s == pytest.approx(t2, abs=1e-9)
+    truth = 1.8 * 0.0228 * (t2 - t1)
+    assert window.energy_j == pytest.approx(truth, rel=1e-9)
+    naive = naive_window_energy(energies, int(t1 / period), int(t2 / period))
+    assert abs(naive / truth - 1) > 0.01  # whole samples: a visible error on a 10 ms window
+
+
+def test_noise_error_stays_within_the_stated_uncertainty() -> None:
+    period = 1e-3
+    inside = 0
+    for seed in range(40):
+        t1 = 0.1 + seed * 1.3e-4
+        energies = _synthetic(t1, t1 + 0.01005, period, 400, noise=0.0002, seed=seed)
+        window = window_energy(energies, int(t1 / period), int((t1 + 0.01005) / period), period)
+        inside += abs(window.energy_j - 1.8 * 0.0228 * 0.01005) <= 2 * window.uncertainty_j
+    assert inside >= 34  # ~95 % expected for a 2-sigma band
+
+
+def test_an_edge_without_a_step_falls_back_to_mid_sample() -> None:
+    flat = np.full(50, 1e-5)
+    edge = locate_edge(flat, 20, 1e-3)
+    assert not edge.resolved and edge.time_s == pytest.approx(20.5e-3) and edge.uncertainty_s == pytest.approx(5e-4)
+
+
+def _emulator(noise: float = 0.0) -> Lpm01aEmulator:
+    power = BoardPowerModel(board="t", voltage_v=1.8, active_current_a=0.02, idle_current_a=0.01,
+                            noise_a_rms_1khz=noise)
+    return Lpm01aEmulator(instrument_profile("lpm01a"), power)
+
+
+def test_emulator_protocol_answers() -> None:
+    emulator = _emulator()
+    assert emulator.command("htc") == b"PowerShield > ack htc\r\n"
+    assert emulator.command("freq 7k").startswith(b"PowerShield > error freq 7k\r\nPowerShield > Error detail:")
+    for line in ("output energy", "acqtime inf", "freq 10k"):
+        emulator.command(line)
+    assert b"too long for this sampling frequency" in emulator.command("start")
+    assert b"bin_hexa is not emulated" in emulator.command("format bin_hexa")
+
+
+def test_emulator_streams_exact_energy_and_events() -> None:
+    emulator = _emulator()
+    for line in ("htc", "output energy", "acqtime inf", "freq 1k", "volt 1800m", "pwr on nostatus", "start"):
+        assert b"ack" in emulator.command(line)
+    emulator.timeline.state(0.0105, True)
+    emulator.timeline.edge(0.0105)
+    emulator.timeline.state(0.0305, False)
+    emulator.timeline.edge(0.0305)
+    emulator.timeline.advance(1.0)
+    lines = emulator.produce().decode().split("\r\n")
+    tokens = [line for line in lines if re.fullmatch(r"\d{4}[+-]\d{2}", line)]
+    assert len(tokens) == 1000 and "TimeStamp: 001s 000ms, buff 00%" in lines
+    assert lines[lines.index("event 1 ris") - 1] == tokens[10]  # the event follows the sample it fell in
+    values = [int(t[:4]) * 10.0 ** (-int(t[5:]) if t[4] == "-" else int(t[5:])) for t in tokens]
+    assert sum(values) == pytest.approx(1.8 * (0.01 * 1.0 + 0.01 * 0.020), rel=1e-3)
+    assert values[10] == pytest.approx(1.8 * 1e-3 * (0.01 + 0.01 * 0.5), rel=1e-3)  # half a sample active
+
+
+def test_timeline_integrates_active_time_exactly() -> None:
+    timeline = Timeline()
+    timeline.state(0.25, True)
+    timeline.state(0.75, False)
+    starts = np.array([0.0, 0.2, 0.5, 0.7, 0.9])
+    assert timeline.active_seconds(starts, 0.1).tolist() == pytest.approx([0.0, 0.05, 0.1, 0.05, 0.0])
+
+
+@pytest.mark.parametrize(("benchmark", "rate"), [("ad01", "1000"), ("kws01", "5000")])
+def test_energy_run_on_the_simulated_bench(tmp_path: Path, benchmark: str, rate: str) -> None:
+    result = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", benchmark, "--mode", "energy",
+                     "--monitor", "sim", "--monitor-rate", rate, "--sessions-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (session,) = tmp_path.iterdir()
+    data = json.loads((session / "results.json").read_text())
+    truth = energy_per_inference_uj("sim-nucleo-l4r5zi", model_path(benchmark))
+    assert data["median_energy_uj"] == pytest.approx(truth, rel=5e-4)
+    assert data["valid"] and len(data["windows"]) == 5 and min(w["seconds"] for w in data["windows"]) >= 10.0
+    reported = float(CHECKER_ENERGY.search((session / "results.txt").read_text()).group(1))
+    assert reported == pytest.approx(data["median_energy_uj"], abs=5e-4)
+    trace = np.load(session / "trace.npz")
+    assert trace["period_s"] == pytest.approx(1.0 / int(rate)) and len(trace["edges"]) >= 12
+    assert "SIMULATED" in (session / "results.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--board", "sim-nucleo-l4r5zi"], "energy mode needs --monitor"),
+        (["--board", "sim-nucleo-l4r5zi", "--monitor", "lpm01a:/dev/ttyACM1"], "metered by --monitor sim"),
+        (["--board", "nucleo-l4r5zi", "--monitor", "sim"], "--monitor sim meters only simulated boards"),
+        (["--board", "sim-nucleo-l4r5zi", "--monitor", "js220"], "the js220 driver is not built yet"),
+        (["--board", "sim-nucleo-l4r5zi", "--monitor", "sim", "--monitor-rate", "10000"], "at most 5000 Hz"),
+    ],
+)
+def test_energy_mode_bad_options(tmp_path: Path, args: list[str], expected: str) -> None:
+    result = run_cli("run", "--benchmark", "ad01", "--mode", "energy", "--sessions-dir", str(tmp_path), *args)
+    assert result.returncode == 2, result.stdout
+    assert expected in " ".join(result.stderr.split())
+
+
+def test_sim_board_in_energy_mode_pulls_its_timestamp_line(tmp_path: Path) -> None:
+    """Energy firmware: `timestamp%` prints nothing but m-ready, infer replies carry no m-lap-us, and
+    the GPIO edges and active/idle changes go down the power wire."""
+    from tinyperf.link import open_link
+    from tinyperf.protocol.client import LegacyClient
+    from tinyperf.sim.launcher import start_sim_board
+    from tinyperf.sim.wire import bind_receiver, parse_message
+
+    receiver = bind_receiver(tmp_path / "wire")
+    receiver.settimeout(0.2)
+    kinds: list[tuple[str, float, bool]] = []
+    done = threading.Event()
+
+    def collect() -> None:  # a monitor drains its wire all the time; so does this test
+        while not done.is_set():
+            with contextlib.suppress(TimeoutError):
+                kinds.append(parse_message(receiver.recv(256)))
+
+    collector = threading.Thread(target=collect, daemon=True)
+    collector.start()
+    with start_sim_board("sim-nucleo-l4r5zi", "ad01", model_path("ad01"), energy_wire=tmp_path / "wire") as sim, \
+            open_link(sim.url, 115200) as link:
+        client = LegacyClient(link, 5.0)
+        client.drain()  # (pyserial discards what arrived before the port was opened: the banner)
+        assert list(client.command("timestamp").lines) == []  # only m-ready, which ends every reply
+        client.command("db load 2560")
+        for start in range(0, 2560, 32):
+            client.command("db " + "00" * min(32, 2560 - start))
+        reply = client.command("infer 3 0")
+        assert "m-infer-done" in reply.lines and not any(line.startswith("m-lap-us") for line in reply.lines)
+        time.sleep(0.3)
+    done.set()
+    collector.join(timeout=2)
+    edges = [t for kind, t, _ in kinds if kind == "E"]
+    states = [(t, active) for kind, t, active in kinds if kind == "S"]
+    assert states[-2][1] and not states[-1][1]
+    assert states[-2][0] == pytest.approx(edges[2]) and states[-1][0] == pytest.approx(edges[3])
+    assert edges[3] - edges[2] == pytest.approx(3 * 0.01005, rel=0.01)
