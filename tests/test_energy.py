@@ -171,3 +171,46 @@ def test_sim_board_in_energy_mode_pulls_its_timestamp_line(tmp_path: Path) -> No
     assert states[-2][1] and not states[-1][1]
     assert states[-2][0] == pytest.approx(edges[2]) and states[-1][0] == pytest.approx(edges[3])
     assert edges[3] - edges[2] == pytest.approx(3 * 0.01005, rel=0.01)
+
+
+def test_energy_run_through_an_interface_board(tmp_path: Path) -> None:
+    result = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "kws01", "--mode", "energy",
+                     "--monitor", "sim", "--interface-board", "--sessions-dir", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (session,) = tmp_path.iterdir()
+    log = (session / "log.txt").read_text()
+    assert "> dut infer " in log and "[dut]: m-infer-done" in log and "m-dut-passthrough(profile)" in log
+    data = json.loads((session / "results.json").read_text())
+    truth = energy_per_inference_uj("sim-nucleo-l4r5zi", model_path("kws01"))
+    assert data["median_energy_uj"] == pytest.approx(truth, rel=5e-4)
+
+
+def test_passthrough_client_keeps_only_the_device_lines() -> None:
+    from tinyperf.deadline import Deadline
+    from tinyperf.errors import DeviceError
+    from tinyperf.link.base import Link
+    from tinyperf.protocol.client import LegacyClient
+
+    class Scripted(Link):
+        url = "scripted"
+
+        def __init__(self, replies: list[bytes]) -> None:
+            self.replies = replies
+            self.sent: list[bytes] = []
+
+        def write(self, data: bytes) -> None:
+            self.sent.append(data)
+
+        def read_some(self, deadline: Deadline) -> bytes:
+            return self.replies.pop(0) if self.replies else b""
+
+        def close(self) -> None:
+            pass
+
+    link = Scripted([b"m-dut-passthrough(name)\r\nm-ready\r\n[dut]: m-name-dut-[x]\r\n",
+                     b"[dut]: m-ready\r\nm-ready\r\n", b"e-[Unknown command: dut]\r\nm-ready\r\n"])
+    client = LegacyClient(link, 1.0, passthrough=True)
+    assert list(client.command("name").lines) == ["m-name-dut-[x]"]
+    assert link.sent == [b"dut name%"]
+    with pytest.raises(DeviceError, match="interface board"):
+        client.command("name")

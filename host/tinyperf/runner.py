@@ -32,6 +32,7 @@ from tinyperf.sim.launcher import start_sim_board
 from tinyperf.smoke.store import smoke_dataset
 
 Mode = Literal["performance", "accuracy", "energy"]
+INTERFACE_DUT_BAUD = 9600  # reference energy-mode link between the interface board and the device
 ModelSource = Literal["official", "fallback"]
 SIMULATED_NOTE = "SIMULATED: {board} is a simulated board; its times come from a declared cycle model, not silicon."
 
@@ -51,6 +52,7 @@ class RunRequest:
     models: ModelSource = "official"
     monitor: str | None = None  # energy mode: "sim" or "lpm01a:PORT"
     monitor_rate_hz: int = 1000
+    interface_board: bool = False  # talk through an energy-mode interface board (`dut <cmd>%`)
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
 
 
@@ -70,7 +72,8 @@ def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: Mo
         return request.port
     if board.simulated:
         sim = start_sim_board(board.id, request.benchmark, model.path, request.pacing, request.baud,
-                              bin_format=entry.input.bin_format, energy_wire=energy_wire)
+                              bin_format=entry.input.bin_format, energy_wire=energy_wire,
+                              interface_baud=INTERFACE_DUT_BAUD if request.interface_board else None)
         stack.callback(sim.stop)
         return sim.url
     found = find_board_ports(board.usb_ids)
@@ -132,7 +135,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
             link = stack.enter_context(
                 RecordingLink(open_link(url, request.baud or board.baud), session.log_path)
             )
-            client = LegacyClient(link, request.timeout_s)
+            client = LegacyClient(link, request.timeout_s, passthrough=request.interface_board)
             client.drain()
             device = Device(client)
             identity = device.identify()

@@ -29,14 +29,35 @@ class Reply:
         return [e for e in self.events if isinstance(e, kind)]
 
 
-class LegacyClient:
-    """One command at a time, each awaited up to its `m-ready` under a deadline."""
+DUT_PREFIX = "[dut]: "
 
-    def __init__(self, link: Link, timeout_s: float = 5.0) -> None:
+
+class LegacyClient:
+    """One command at a time, each awaited up to its `m-ready` under a deadline.
+
+    With `passthrough`, the link is an energy-mode interface board: each command goes as `dut <cmd>%`
+    and only the lines it relays with the `[dut]: ` prefix are the device's reply; the board's own
+    lines (`m-dut-passthrough(...)`, its `m-ready`) are kept in `interface_lines`.
+    """
+
+    def __init__(self, link: Link, timeout_s: float = 5.0, passthrough: bool = False) -> None:
         self.link = link
         self.timeout_s = timeout_s
+        self.passthrough = passthrough
         self._splitter = LineSplitter()
         self.unsolicited: list[str] = []
+        self.interface_lines: list[str] = []
+
+    def _device_line(self, line: str) -> str | None:
+        """The device's own line, or None for an interface-board line (which may be an error)."""
+        if not self.passthrough:
+            return line
+        if line.startswith(DUT_PREFIX):
+            return line[len(DUT_PREFIX) :]
+        self.interface_lines.append(line)
+        if line.startswith("e-"):
+            raise DeviceError("interface board", line)
+        return None
 
     def _read_lines(self, deadline: Deadline, awaited: str) -> list[str]:
         data = self.link.read_some(deadline)
@@ -46,13 +67,16 @@ class LegacyClient:
 
     def command(self, text: str, timeout_s: float | None = None) -> Reply:
         """Send `text%`, return its reply; an `e-` line raises DeviceError after `m-ready`."""
-        self.link.write(encode_command(text))
+        self.link.write(encode_command(f"dut {text}" if self.passthrough else text))
         deadline = Deadline(timeout_s if timeout_s is not None else self.timeout_s)
         lines: list[str] = []
         events: list[Event] = []
         in_banner = False
         while True:
-            for line in self._read_lines(deadline, f"'{text}%'"):
+            for raw in self._read_lines(deadline, f"'{text}%'"):
+                line = self._device_line(raw)
+                if line is None:
+                    continue
                 event = parse_line(line)
                 if isinstance(event, TimestampMode | InitDone):
                     in_banner = True  # a (re)boot banner: its m-ready is not our reply

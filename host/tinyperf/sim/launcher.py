@@ -44,6 +44,7 @@ def start_sim_board(
     tcp_port: int | None = None,
     bin_format: str | None = None,
     energy_wire: Path | None = None,
+    interface_baud: int | None = None,
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -56,6 +57,8 @@ def start_sim_board(
         argv += ["--bin-format", bin_format]
     if energy_wire is not None:
         argv += ["--energy-wire", str(energy_wire)]
+    if interface_baud is not None:
+        argv += ["--interface-baud", str(interface_baud)]
     return _spawn(argv, f"simulated board {board_id}")
 
 

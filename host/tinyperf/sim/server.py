@@ -59,23 +59,45 @@ class CommandFramer:
         return [frame.decode("latin-1") for frame in take_frames(self._pending, b"%")]
 
 
-class DeviceSession:
-    """Feeds one byte stream to the device and paces replies at the board's baud rate."""
+INTERFACE_NAME = "tinyML Enhanced Interface Board"
 
-    def __init__(self, device: SimDevice, baud: int) -> None:
+
+class DeviceSession:
+    """Feeds one byte stream to the device and paces replies at the board's baud rate.
+
+    With `interface_baud`, the stream comes through a simulated energy-mode interface board: the host
+    speaks to the board (`dut <cmd>%`, `name%`), which relays to the device at `interface_baud` and
+    sends back `m-dut-passthrough(<cmd>)`, `m-ready`, the device's lines prefixed `[dut]: `, `m-ready`.
+    """
+
+    def __init__(self, device: SimDevice, baud: int, interface_baud: int | None = None) -> None:
         self.device = device
         self.seconds_per_byte = 10.0 / baud  # 8N1: start + 8 data + stop bits
+        self.dut_seconds_per_byte = 10.0 / interface_baud if interface_baud else None
         self.framer = CommandFramer()
 
     def on_bytes(self, data: bytes) -> bytes:
         self.device.clock.spend(len(data) * self.seconds_per_byte)
         out = bytearray()
         for command in self.framer.feed(data):
-            reply = self.device.handle(command)
+            reply = self._interface(command) if self.dut_seconds_per_byte else self.device.handle(command)
             self.device.clock.spend(len(reply) * self.seconds_per_byte)
             out.extend(reply)
         self.device.tell_time()
         return bytes(out)
+
+    def _interface(self, command: str) -> bytes:
+        word, _, rest = command.partition(" ")
+        if word == "name":
+            return f"{INTERFACE_NAME}\r\nm-ready\r\n".encode()
+        if word != "dut":
+            return f"e-[Unknown command: {word}]\r\nm-ready\r\n".encode()
+        assert self.dut_seconds_per_byte is not None
+        self.device.clock.spend((len(rest) + 1) * self.dut_seconds_per_byte)
+        reply = self.device.handle(rest)
+        self.device.clock.spend(len(reply) * self.dut_seconds_per_byte)
+        relayed = "".join(f"[dut]: {line}\r\n" for line in reply.decode("latin-1").split("\r\n")[:-1])
+        return f"m-dut-passthrough({rest})\r\nm-ready\r\n{relayed}m-ready\r\n".encode("latin-1")
 
     def on_idle(self, seconds: float) -> None:
         self.device.clock.idle(seconds)
@@ -95,12 +117,14 @@ def _stdin_closed(ready: list) -> bool:
     return sys.stdin in ready and not sys.stdin.buffer.read1(1)
 
 
-def serve_pty(device: SimDevice, baud: int, watch_stdin: bool) -> None:
+def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None) -> None:
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
     print(os.ttyname(slave), flush=True)
-    session = DeviceSession(device, baud)
-    _write_all(master, device.boot_banner())
+    session = DeviceSession(device, baud, interface_baud)
+    banner = device.boot_banner()  # behind an interface board the host never sees it
+    if interface_baud is None:
+        _write_all(master, banner)
     watched = [master, sys.stdin] if watch_stdin else [master]
     tick = _IDLE_TICK_S if device.energy_mode else 1.0
     last = time.monotonic()
@@ -156,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="how the firmware turns loaded bytes into model input (default: the official model's)")
     parser.add_argument("--energy-wire", type=Path, default=None,
                         help="energy mode: report timestamp edges and active/idle to a simulated monitor here")
+    parser.add_argument("--interface-baud", type=int, default=None,
+                        help="answer as an energy-mode interface board relaying to the device at this baud")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
@@ -169,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.tcp_port is not None:
             serve_tcp(device, baud, args.tcp_port, args.watch_stdin)
         else:
-            serve_pty(device, baud, args.watch_stdin)
+            serve_pty(device, baud, args.watch_stdin, args.interface_baud)
     except KeyboardInterrupt:
         pass
     return 0
