@@ -214,3 +214,17 @@ def test_passthrough_client_keeps_only_the_device_lines() -> None:
     assert link.sent == [b"dut name%"]
     with pytest.raises(DeviceError, match="interface board"):
         client.command("name")
+
+
+def test_monitor_probe_and_trace_commands(tmp_path: Path) -> None:
+    probe = run_cli("monitor", "probe", "--monitor", "sim")
+    assert probe.returncode == 0, probe.stderr
+    assert "PowerShield present" in probe.stdout and "1.0.6" in probe.stdout
+    out = tmp_path / "trace.png"
+    result = run_cli("monitor", "trace", "--monitor", "sim", "--out", str(out), "--seconds", "1.0")
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    trace = np.load(tmp_path / "trace.npz")
+    power = trace["energies_j"] / trace["period_s"]
+    assert power.max() > 0.038 and np.median(power) < 0.023  # 5 inferences at ~41 mW over ~22 mW idle
+    assert len(trace["edges"]) >= 2

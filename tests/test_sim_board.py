@@ -129,3 +129,15 @@ def test_energy_mode_banner() -> None:
     device = SimDevice("v", "ad01", lambda data: [0.0], 0.01, 64, SimClock("virtual"),
                        power_wire=PowerWireSender(Path("/nonexistent/wire")))
     assert device.boot_banner() == b"m-timestamp-mode-energy\r\nm-init-done\r\nm-ready\r\n"
+
+
+def test_infer_before_any_load_runs_on_zeros_instead_of_crashing(sim_kws) -> None:
+    from tinyperf.link import open_link
+    from tinyperf.protocol.client import LegacyClient
+
+    with open_link(sim_kws.url, 115200) as link:
+        client = LegacyClient(link, 10.0)
+        client.drain()
+        reply = client.command("infer 1 0")
+        assert "m-infer-done" in reply.lines
+        assert sim_kws.process.poll() is None

