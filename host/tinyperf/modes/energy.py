@@ -16,12 +16,10 @@ from tinyperf.dut import Device
 from tinyperf.modes import Journal, NoProgress, ProgressSink
 from tinyperf.modes.performance import (
     MAX_ATTEMPTS_PER_WINDOW,
-    RULE_MIN_INFERENCES,
-    RULE_MIN_WINDOW_S,
-    RULE_WINDOWS,
     PerformanceSettings,
     choose_count,
     infer_timeout_s,
+    rule_problems,
 )
 from tinyperf.power.energy import naive_window_energy, window_energy
 from tinyperf.power.monitor import Monitor
@@ -98,14 +96,7 @@ def run_energy(
 def summarize(windows: list[EnergyWindow], gaps: list[str]) -> dict:
     per_inference = [w.energy_per_inference_uj for w in windows]
     median = statistics.median(per_inference)
-    problems = []
-    if len(windows) != RULE_WINDOWS:
-        problems.append(f"{len(windows)} windows, the rules need {RULE_WINDOWS}")
-    for w in windows:
-        if w.seconds < RULE_MIN_WINDOW_S:
-            problems.append(f"window {w.index} lasted {w.seconds:.2f} s < {RULE_MIN_WINDOW_S:g} s")
-        if w.count < RULE_MIN_INFERENCES:
-            problems.append(f"window {w.index} ran {w.count} < {RULE_MIN_INFERENCES} inferences")
+    problems = rule_problems(windows)
     if gaps:
         problems.append(f"the monitor dropped samples ({len(gaps)} TimeStamp checks failed)")
     return {

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 from tinyperf.dut import Device
 from tinyperf.modes import Journal, NoProgress, ProgressSink
@@ -51,10 +53,14 @@ def infer_timeout_s(count: int, latency_s: float) -> float:
     return 2.0 * count * latency_s + 10.0
 
 
-def summarize(windows: list[Window]) -> dict:
-    throughputs = [w.throughput for w in windows]
-    median = statistics.median(throughputs)
-    mean = statistics.fmean(throughputs)
+class TimedWindow(Protocol):
+    index: int
+    count: int
+    seconds: float
+
+
+def rule_problems(windows: Sequence[TimedWindow]) -> list[str]:
+    """What breaks the MLPerf Tiny window rules (5 windows, each >= 10 s and >= 10 inferences)."""
     problems = []
     if len(windows) != RULE_WINDOWS:
         problems.append(f"{len(windows)} windows, the rules need {RULE_WINDOWS}")
@@ -63,6 +69,14 @@ def summarize(windows: list[Window]) -> dict:
             problems.append(f"window {w.index} lasted {w.seconds:.2f} s < {RULE_MIN_WINDOW_S:g} s")
         if w.count < RULE_MIN_INFERENCES:
             problems.append(f"window {w.index} ran {w.count} < {RULE_MIN_INFERENCES} inferences")
+    return problems
+
+
+def summarize(windows: list[Window]) -> dict:
+    throughputs = [w.throughput for w in windows]
+    median = statistics.median(throughputs)
+    mean = statistics.fmean(throughputs)
+    problems = rule_problems(windows)
     return {
         "median_throughput": median,
         "latency_ms": 1000.0 / median,
