@@ -147,6 +147,13 @@ def ports() -> None:
     console.print(table)
 
 
+def _add_window_rows(table: Table, figures: dict) -> None:
+    """The rule-window rows that performance and energy runs share."""
+    table.add_row("windows x inferences", f"{len(figures['windows'])} x {figures['windows'][0]['count']}")
+    valid = "yes" if figures["valid"] else "[red]NO: " + "; ".join(figures["problems"])
+    table.add_row("valid (MLPerf rules)", valid)
+
+
 def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     f = outcome.figures
     sim = " [bold yellow](simulated)[/]" if outcome.board.simulated else ""
@@ -159,15 +166,13 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
         table.add_row("latency (monitor edges)", f"{f['latency_ms']:.3f} ms")
         table.add_row("sum-between-events method", f"{f['naive_median_energy_uj']:.3f} uJ/inf. (comparison)")
         table.add_row("monitor", f"{f['monitor']['kind']} at {f['monitor']['rate_hz']} Hz")
-        table.add_row("windows x inferences", f"{len(f['windows'])} x {f['windows'][0]['count']}")
-        table.add_row("valid (MLPerf rules)", "yes" if f["valid"] else "[red]NO: " + "; ".join(f["problems"]))
+        _add_window_rows(table, f)
     elif mode == "performance":
         table.add_row("median throughput", f"{f['median_throughput']:.3f} inf./s")
         table.add_row("latency", f"{f['latency_ms']:.3f} ms")
         table.add_row("window min / max", f"{f['min_throughput']:.3f} / {f['max_throughput']:.3f} inf./s")
         table.add_row("window CV", f"{f['cv_percent']:.2f} %")
-        table.add_row("windows x inferences", f"{len(f['windows'])} x {f['windows'][0]['count']}")
-        table.add_row("valid (MLPerf rules)", "yes" if f["valid"] else "[red]NO: " + "; ".join(f["problems"]))
+        _add_window_rows(table, f)
     elif "auc" in f:
         table.add_row("AUC", f"{f['auc']:.3f}")
         table.add_row("samples", str(len(f["samples"])))

@@ -14,13 +14,7 @@ from dataclasses import asdict, dataclass
 
 from tinyperf.dut import Device
 from tinyperf.modes import Journal, NoProgress, ProgressSink
-from tinyperf.modes.performance import (
-    MAX_ATTEMPTS_PER_WINDOW,
-    PerformanceSettings,
-    choose_count,
-    infer_timeout_s,
-    rule_problems,
-)
+from tinyperf.modes.performance import PerformanceSettings, infer_timeout_s, measure_windows, rule_problems
 from tinyperf.power.energy import naive_window_energy, window_energy
 from tinyperf.power.monitor import Monitor
 
@@ -74,22 +68,14 @@ def run_energy(
     latency_s = max(calibration.seconds, 1e-6)
     journal({"event": "calibration", "latency_s": latency_s, "energy_j": calibration.energy_j})
     progress.advance()
-    windows = []
-    for index, (name, data) in enumerate(inputs[: settings.windows]):
-        device.load(data)
-        count = choose_count(latency_s, settings)
-        for _ in range(MAX_ATTEMPTS_PER_WINDOW):
-            measured, naive = _measure(device, monitor, count, infer_timeout_s(count, latency_s))
-            window = EnergyWindow(index, name, count, measured.start.time_s, measured.end.time_s,
-                                  (measured.start.uncertainty_s, measured.end.uncertainty_s), measured.seconds,
-                                  measured.energy_j, measured.uncertainty_j, naive)
-            journal({"event": "energy_window", **asdict(window)})
-            if measured.seconds >= settings.min_window_s:
-                break
-            latency_s = max(measured.seconds, 1e-6) / count
-            count = choose_count(latency_s, settings)
-        windows.append(window)
-        progress.advance()
+
+    def measure(index: int, name: str, count: int, latency_s: float) -> EnergyWindow:
+        measured, naive = _measure(device, monitor, count, infer_timeout_s(count, latency_s))
+        return EnergyWindow(index, name, count, measured.start.time_s, measured.end.time_s,
+                            (measured.start.uncertainty_s, measured.end.uncertainty_s), measured.seconds,
+                            measured.energy_j, measured.uncertainty_j, naive)
+
+    windows = measure_windows(device, inputs, settings, latency_s, measure, "energy_window", journal, progress)
     return summarize(windows, monitor.trace.gaps if monitor.trace else [])
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tinyperf.dut import Device
 from tinyperf.modes import Journal, NoProgress, ProgressSink
@@ -89,6 +89,38 @@ def summarize(windows: list[Window]) -> dict:
     }
 
 
+TimedWindowT = TypeVar("TimedWindowT", bound=TimedWindow)
+
+
+def measure_windows(
+    device: Device,
+    inputs: list[tuple[str, bytes]],
+    settings: PerformanceSettings,
+    latency_s: float,
+    measure: Callable[[int, str, int, float], TimedWindowT],
+    event: str,
+    journal: Journal,
+    progress: ProgressSink,
+) -> list[TimedWindowT]:
+    """One window per input: load it, run N inferences, and grow N (a few tries) until the window lasts
+    min_window_s. `measure(index, name, count, latency_s)` runs and times one window; every try is journaled.
+    Shared by performance and energy mode: the rules for windows are the same, only the clock differs."""
+    windows = []
+    for index, (name, data) in enumerate(inputs[: settings.windows]):
+        device.load(data)
+        count = choose_count(latency_s, settings)
+        for _ in range(MAX_ATTEMPTS_PER_WINDOW):
+            window = measure(index, name, count, latency_s)
+            journal({"event": event, **asdict(window)})  # type: ignore[call-overload]  # windows are dataclasses
+            if window.seconds >= settings.min_window_s:
+                break
+            latency_s = max(window.seconds, 1e-6) / count
+            count = choose_count(latency_s, settings)
+        windows.append(window)
+        progress.advance()
+    return windows
+
+
 def run_performance(
     device: Device,
     inputs: list[tuple[str, bytes]],
@@ -103,20 +135,12 @@ def run_performance(
     latency_s = max(calibration.elapsed_us, 1) / 1e6
     journal({"event": "calibration", "latency_s": latency_s})
     progress.advance()
-    windows = []
-    for index, (name, data) in enumerate(inputs[: settings.windows]):
-        device.load(data)
-        count = choose_count(latency_s, settings)
-        for _ in range(MAX_ATTEMPTS_PER_WINDOW):
-            result = device.infer(count, settings.warmup, infer_timeout_s(count + settings.warmup, latency_s))
-            seconds = result.elapsed_us / 1e6
-            window = Window(index, name, count, settings.warmup, result.start_us, result.end_us, seconds,
-                            count / seconds if seconds > 0 else math.inf, result.values)
-            journal({"event": "window", **asdict(window)})
-            if seconds >= settings.min_window_s:
-                break
-            latency_s = max(seconds, 1e-6) / count
-            count = choose_count(latency_s, settings)
-        windows.append(window)
-        progress.advance()
+
+    def measure(index: int, name: str, count: int, latency_s: float) -> Window:
+        result = device.infer(count, settings.warmup, infer_timeout_s(count + settings.warmup, latency_s))
+        seconds = result.elapsed_us / 1e6
+        return Window(index, name, count, settings.warmup, result.start_us, result.end_us, seconds,
+                      count / seconds if seconds > 0 else math.inf, result.values)
+
+    windows = measure_windows(device, inputs, settings, latency_s, measure, "window", journal, progress)
     return summarize(windows)
