@@ -16,7 +16,8 @@ import pytest
 from tests.conftest import model_path, run_cli
 from tinyperf.power.energy import locate_edge, naive_window_energy, window_energy
 from tinyperf.power.profiles import BoardPowerModel, instrument_profile
-from tinyperf.sim.lpm01a import Lpm01aEmulator, Timeline
+from tinyperf.sim.lpm01a import Lpm01aEmulator
+from tinyperf.sim.timeline import Timeline
 from tinyperf.sim.truth import energy_per_inference_uj
 
 CHECKER_ENERGY = re.compile(r"Median energy cost is ([\d\.]+) uJ/inf")

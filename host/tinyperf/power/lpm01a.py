@@ -97,7 +97,7 @@ class Lpm01a:
             return
         value = parse_token(line)
         if value is not None:
-            self.trace.energies_j.append(value)
+            self.trace.append(value)
             return
         if EVENT.match(line):
             if not self.trace.samples:

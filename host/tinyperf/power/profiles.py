@@ -42,6 +42,7 @@ class BoardPowerModel(BaseModel):
     active_current_a: float
     idle_current_a: float
     noise_a_rms_1khz: float
+    timestamp_pulse_s: float = 50e-6  # how long the firmware holds the timestamp GPIO low (>= 1 us by the rules)
 
     def energy_per_inference_j(self, inference_s: float) -> float:
         return self.voltage_v * self.active_current_a * inference_s

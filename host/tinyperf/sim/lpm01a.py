@@ -12,17 +12,12 @@ between two edges is known exactly: the truth the energy mode is checked against
 from __future__ import annotations
 
 import math
-import os
-import select
-import socket
 import sys
-import tty
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
 
 from tinyperf.power.profiles import BoardPowerModel, InstrumentProfile
+from tinyperf.protocol.legacy import LineSplitter
+from tinyperf.sim.instrument_host import emulator_main
+from tinyperf.sim.timeline import SampleMaker, Timeline
 
 PROMPT = "PowerShield > "
 RATE_WORDS = {"100k": 100_000, "50k": 50_000, "20k": 20_000, "10k": 10_000, "5k": 5_000, "2k": 2_000,
@@ -51,50 +46,12 @@ def parse_volt(word: str) -> float | None:
         return None
 
 
-@dataclass
-class Timeline:
-    """The board's current level over time: state changes, D7 edges, and how far board time has got."""
-
-    changes: list[tuple[float, bool]] = field(default_factory=lambda: [(0.0, False)])
-    edges: list[float] = field(default_factory=list)
-    now_s: float = 0.0
-
-    def state(self, t: float, active: bool) -> None:
-        self.changes.append((t, active))
-        self.now_s = max(self.now_s, t)
-
-    def edge(self, t: float) -> None:
-        self.edges.append(t)
-        self.now_s = max(self.now_s, t)
-
-    def advance(self, t: float) -> None:
-        self.now_s = max(self.now_s, t)
-
-    def active_seconds(self, starts: np.ndarray, period: float) -> np.ndarray:
-        """Active time inside each [start, start + period): cumulative active time at both ends."""
-        times = np.array([t for t, _ in self.changes])
-        levels = np.array([1.0 if a else 0.0 for _, a in self.changes])
-        cumulative = np.concatenate([[0.0], np.cumsum(np.diff(times) * levels[:-1])])
-
-        def active_until(t: np.ndarray) -> np.ndarray:
-            j = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 1)
-            return cumulative[j] + levels[j] * (t - times[j])
-
-        return active_until(starts + period) - active_until(starts)
-
-    def forget_before(self, t: float) -> None:
-        """Drop history the stream has passed (keep the state in force at `t`)."""
-        keep = max(0, int(np.searchsorted([c[0] for c in self.changes], t, side="right")) - 1)
-        del self.changes[:keep]
-        self.edges = [e for e in self.edges if e >= t]
-
-
 class Lpm01aEmulator:
     def __init__(self, profile: InstrumentProfile, power: BoardPowerModel, seed: int = 0) -> None:
         self.profile = profile
-        self.power = power
-        self.rng = np.random.default_rng(seed)
         self.timeline = Timeline()
+        self.maker = SampleMaker(self.timeline, power, 100, seed)
+        self.splitter = LineSplitter()
         self.host_control = False
         self.voltage_v = 3.3
         self.rate_hz = 100
@@ -103,9 +60,17 @@ class Lpm01aEmulator:
         self.acqtime = "10"
         self.powered = False
         self.acquiring = False
-        self.start_s = 0.0
-        self.samples_sent = 0
         self.events_sent = 0
+
+    def feed(self, data: bytes) -> bytes:
+        """Host bytes in, replies out; samples due before a command go out before its ack."""
+        out = bytearray()
+        for line in self.splitter.feed(data):
+            out += self.produce()
+            out += self.command(line)
+            if line.strip() == "stop":
+                out += self.stop_tail()
+        return bytes(out)
 
     # ---- commands ---------------------------------------------------------------------------
     def command(self, line: str) -> bytes:
@@ -190,7 +155,7 @@ class Lpm01aEmulator:
     def _cmd_pwr(self, args: list[str]) -> str | None:
         if not args or args[0] not in ("on", "off", "auto"):
             return "pwr takes on, off or auto"
-        self.powered = args[0] == "on"
+        self.powered = self.maker.powered = args[0] == "on"
         return None
 
     def _cmd_start(self, args: list[str]) -> str | None:
@@ -200,10 +165,8 @@ class Lpm01aEmulator:
         if continuous and self.rate_hz > self.profile.continuous_max_hz:
             return "acquisition time too long for this sampling frequency and data format"
         self.acquiring = True
-        self.start_s = self.timeline.now_s
-        self.timeline.forget_before(self.start_s)
-        self.timeline.edges = [e for e in self.timeline.edges if e > self.start_s]  # only edges after start
-        self.samples_sent = 0
+        self.maker.powered = self.powered
+        self.maker.start(self.rate_hz)
         self.events_sent = 0
         return self._needs_control()
 
@@ -219,103 +182,30 @@ class Lpm01aEmulator:
         """Every sample that board time has completed since the last call, with its event lines."""
         if not self.acquiring:
             return b""
-        period = 1.0 / self.rate_hz
-        complete = int((self.timeline.now_s - self.start_s) / period + 1e-9)
-        if complete <= self.samples_sent:
+        made = self.maker.make()
+        if made is None:
             return b""
-        indices = np.arange(self.samples_sent, complete)
-        starts = self.start_s + indices * period
-        active = self.timeline.active_seconds(starts, period)
-        power = self.power
-        current = (power.idle_current_a * (period - active) + power.active_current_a * active) / period
-        noise = power.noise_a_rms_1khz * math.sqrt(self.rate_hz / 1000.0)
-        current = current + noise * self.rng.standard_normal(len(indices))
-        if not self.powered:
-            current = np.zeros_like(current)
-        values = current * self.voltage_v * period if self.output == "energy" else current
-        edge_samples = {}
-        for t in self.timeline.edges:
-            k = int((t - self.start_s) / period)
-            if self.samples_sent <= k < complete:
-                edge_samples.setdefault(k, 0)
-                edge_samples[k] += 1
+        period = self.maker.period_s
+        values = made.current_a * self.voltage_v * period if self.output == "energy" else made.current_a
+        edges_in: dict[int, int] = {}
+        for k in made.edge_samples:
+            edges_in[k] = edges_in.get(k, 0) + 1
         out = []
-        for index, value in zip(indices.tolist(), values.tolist(), strict=True):
+        for index, value in enumerate(values.tolist(), start=made.first):
             out.append(format_token(value))
-            for _ in range(edge_samples.get(index, 0)):
+            for _ in range(edges_in.get(index, 0)):
                 self.events_sent += 1
                 out.append(f"event {self.events_sent} ris")
             if (index + 1) % self.rate_hz == 0:
-                seconds = (index + 1) // self.rate_hz
-                out.append(f"TimeStamp: {seconds:03d}s 000ms, buff 00%")
-        self.samples_sent = complete
-        self.timeline.forget_before(self.start_s + complete * period)
+                out.append(f"TimeStamp: {(index + 1) // self.rate_hz:03d}s 000ms, buff 00%")
         return ("\r\n".join(out) + "\r\n").encode()
 
 
-# ---- process ----------------------------------------------------------------------------------
-def serve(emulator: Lpm01aEmulator, wire_path: Path, watch_stdin: bool) -> None:
-    """Pty for the host, datagram wire from the board; output is buffered, never blocks on a slow reader."""
-    from tinyperf.protocol.legacy import LineSplitter
-    from tinyperf.sim.wire import bind_receiver, parse_message
-
-    receiver = bind_receiver(wire_path)
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    print(os.ttyname(slave), flush=True)
-    splitter = LineSplitter()
-    pending = bytearray()
-    watched: list = [master, receiver] + ([sys.stdin] if watch_stdin else [])
-    try:
-        while True:
-            ready, writable, _ = select.select(watched, [master] if pending else [], [], 1.0)
-            if watch_stdin and sys.stdin in ready and not sys.stdin.buffer.read1(1):
-                return
-            if receiver in ready:
-                while True:
-                    try:
-                        kind, t, active = parse_message(receiver.recv(256, socket.MSG_DONTWAIT))
-                    except BlockingIOError:
-                        break
-                    if kind == "S":
-                        emulator.timeline.state(t, active)
-                    elif kind == "E":
-                        emulator.timeline.edge(t)
-                    else:
-                        emulator.timeline.advance(t)
-                pending.extend(emulator.produce())
-            if master in ready:
-                for line in splitter.feed(os.read(master, 4096)):
-                    pending.extend(emulator.produce())
-                    pending.extend(emulator.command(line))
-                    if line.strip() == "stop":
-                        pending.extend(emulator.stop_tail())
-            if master in writable and pending:
-                del pending[: os.write(master, pending[:65536])]
-    finally:
-        receiver.close()
-        wire_path.unlink(missing_ok=True)
-
-
 def main(argv: list[str] | None = None) -> int:
-    import argparse
+    from tinyperf.power.profiles import instrument_profile
 
-    from tinyperf.errors import TinyperfError
-    from tinyperf.power.profiles import board_power_model, instrument_profile
-
-    parser = argparse.ArgumentParser(prog="python -m tinyperf.sim.lpm01a", description=__doc__)
-    parser.add_argument("--board", required=True, help="simulated board whose power model makes the current")
-    parser.add_argument("--wire", required=True, type=Path, help="datagram socket path the board sends to")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed")
-    parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
-    args = parser.parse_args(argv)
-    try:
-        emulator = Lpm01aEmulator(instrument_profile("lpm01a"), board_power_model(args.board), args.seed)
-    except TinyperfError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    serve(emulator, args.wire, args.watch_stdin)
-    return 0
+    return emulator_main("python -m tinyperf.sim.lpm01a", __doc__ or "",
+                         lambda power, seed: Lpm01aEmulator(instrument_profile("lpm01a"), power, seed), "pty", argv)
 
 
 if __name__ == "__main__":

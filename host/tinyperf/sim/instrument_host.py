@@ -1,0 +1,108 @@
+"""The process loop every simulated monitor runs: host port (pty or TCP) + the board's power wire.
+
+An emulator offers `timeline` (fed from the wire), `feed(bytes) -> bytes` (what the host sent, and the
+replies) and `produce() -> bytes` (stream data that board time has made available). Output is
+buffered and written as the port accepts it, so a slow reader never blocks the wire.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import sys
+import tty
+from pathlib import Path
+from typing import Protocol
+
+from tinyperf.sim.timeline import Timeline
+from tinyperf.sim.wire import bind_receiver, parse_message
+
+
+class Emulator(Protocol):
+    timeline: Timeline
+
+    def feed(self, data: bytes) -> bytes: ...
+
+    def produce(self) -> bytes: ...
+
+
+def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool) -> None:
+    """`transport` "pty": print the pty path; "tcp": print `127.0.0.1:PORT`, serve one client at a time."""
+    receiver = bind_receiver(wire_path)
+    listener: socket.socket | None = None
+    if transport == "pty":
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        host_fd: int | None = master
+        print(os.ttyname(slave), flush=True)
+    else:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        host_fd = None
+        client: socket.socket | None = None
+        print(f"127.0.0.1:{listener.getsockname()[1]}", flush=True)
+    pending = bytearray()
+    try:
+        while True:
+            watched: list = [receiver] + ([sys.stdin] if watch_stdin else [])
+            watched += [host_fd] if host_fd is not None else [listener]
+            writable_wanted = [host_fd] if pending and host_fd is not None else []
+            ready, writable, _ = select.select(watched, writable_wanted, [], 1.0)
+            if watch_stdin and sys.stdin in ready and not sys.stdin.buffer.read1(1):
+                return
+            if listener is not None and listener in ready:
+                client, _ = listener.accept()
+                client.setblocking(False)
+                host_fd = client.fileno()
+                pending.clear()
+            if receiver in ready:
+                while True:
+                    try:
+                        emulator.timeline.apply(*parse_message(receiver.recv(256, socket.MSG_DONTWAIT)))
+                    except BlockingIOError:
+                        break
+                pending.extend(emulator.produce())
+            if host_fd is not None and host_fd in ready:
+                try:
+                    data = os.read(host_fd, 65536)
+                except OSError:
+                    data = b""
+                if not data and listener is not None:  # TCP client went away: wait for the next one
+                    assert client is not None
+                    client.close()
+                    host_fd, client = None, None
+                    continue
+                pending.extend(emulator.produce())
+                pending.extend(emulator.feed(data))
+            if host_fd is not None and host_fd in writable and pending:
+                with contextlib.suppress(BlockingIOError):
+                    del pending[: os.write(host_fd, pending[:65536])]
+    finally:
+        receiver.close()
+        wire_path.unlink(missing_ok=True)
+
+
+def emulator_main(prog: str, description: str, build, transport: str, argv: list[str] | None = None) -> int:
+    """Shared command line of the simulated monitors: --board, --wire, --seed, --watch-stdin."""
+    import argparse
+
+    from tinyperf.errors import TinyperfError
+    from tinyperf.power.profiles import board_power_model
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--board", required=True, help="simulated board whose power model makes the current")
+    parser.add_argument("--wire", required=True, type=Path, help="datagram socket path the board sends to")
+    parser.add_argument("--seed", type=int, default=0, help="noise seed")
+    parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    args = parser.parse_args(argv)
+    try:
+        emulator = build(board_power_model(args.board), args.seed)
+    except TinyperfError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    serve(emulator, args.wire, transport, args.watch_stdin)
+    return 0
