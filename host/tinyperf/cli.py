@@ -234,10 +234,10 @@ def run(
     min_window: Annotated[
         float, typer.Option(help="Seconds per performance window (MLPerf rules: at least 10).")
     ] = 10.0,
-    monitor: Annotated[str | None, typer.Option(
-        help="Energy mode: the monitor. sim (simulated LPM01A, for simulated boards) or lpm01a:PORT.")] = None,
-    monitor_rate: Annotated[int, typer.Option(
-        help="Energy mode: monitor sample rate in Hz (LPM01A: up to 5000 continuous).")] = 1000,
+    monitor: Annotated[str | None, typer.Option(help="Energy mode: the monitor. " + MONITOR_HELP)] = None,
+    monitor_rate: Annotated[int | None, typer.Option(
+        help="Energy mode: monitor sample rate in Hz (default: the instrument's; LPM01A up to 5000 continuous, "
+        "PPK2 100000 only, Otii up to 50000, Joulescope up to 1000000).")] = None,
     interface_board: Annotated[bool, typer.Option(
         "--interface-board", help="The port is an energy-mode interface board: commands go as `dut <cmd>%` "
         "and the device's lines come back prefixed `[dut]: ` (simulated boards simulate one at 9600 baud).")] = False,
@@ -484,7 +484,9 @@ def datasets_smoke(
             console.print(f"{bench}: {folder}", soft_wrap=True, highlight=False)
 
 
-MONITOR_HELP = "sim (simulated LPM01A metering a simulated board) or lpm01a:PORT."
+MONITOR_HELP = ("sim (simulated LPM01A metering a simulated board); lpm01a:PORT; ppk2[:PORT[@D<n>]]; "
+                "otii[:HOST[:PORT]]; scpi:VISA-RESOURCE; js220[:SERIAL]; js110[:SERIAL]. KIND:sim simulates that "
+                "instrument (e.g. ppk2:sim).")
 
 
 @monitor_app.command("probe")
@@ -497,11 +499,8 @@ def monitor_probe(monitor: Annotated[str, typer.Option(help=MONITOR_HELP)] = "si
 
     spec = parse_monitor(monitor)
     with contextlib.ExitStack() as stack:
-        wire = sim_wire_path(stack) if spec.kind == "sim" else None
-        opened = open_monitor(spec, "sim-nucleo-l4r5zi", stack, wire)
-        opened.command("htc")  # type: ignore[attr-defined]
-        facts = opened.identify()  # type: ignore[attr-defined]
-        opened.command("hrc")  # type: ignore[attr-defined]
+        wire = sim_wire_path(stack) if spec.simulated else None
+        facts = open_monitor(spec, "sim-nucleo-l4r5zi", stack, wire).identify()
     table = Table(title=spec.label)
     table.add_column("query", no_wrap=True)
     table.add_column("answer")
@@ -516,7 +515,7 @@ def monitor_trace(
     out: Annotated[Path, typer.Option(help="PNG to write; the raw trace goes beside it as .npz.")],
     monitor: Annotated[str, typer.Option(help=MONITOR_HELP)] = "sim",
     seconds: Annotated[float, typer.Option(help="How long to record.", min=0.1)] = 2.0,
-    rate: Annotated[int, typer.Option(help="Sample rate in Hz.")] = 1000,
+    rate: Annotated[int | None, typer.Option(help="Sample rate in Hz (default: the instrument's).")] = None,
     benchmark: Annotated[Benchmark, typer.Option(help="sim: the model the simulated board runs.")] = Benchmark.ad01,
 ) -> None:
     """Record a raw trace and plot it. With --monitor sim a simulated board runs `infer 5 0` during it."""
@@ -525,20 +524,21 @@ def monitor_trace(
 
     from tinyperf.link import open_link
     from tinyperf.models import resolve_model
-    from tinyperf.power.monitor import open_monitor, parse_monitor, sim_wire_path
+    from tinyperf.power.monitor import default_rate_hz, open_monitor, parse_monitor, sim_wire_path
     from tinyperf.power.plot import plot_trace
     from tinyperf.protocol.client import LegacyClient
     from tinyperf.sim.launcher import start_sim_board
 
     spec = parse_monitor(monitor)
+    rate = rate or default_rate_hz(spec)
     with contextlib.ExitStack() as stack:
-        wire = sim_wire_path(stack) if spec.kind == "sim" else None
+        wire = sim_wire_path(stack) if spec.simulated else None
         opened = open_monitor(spec, "sim-nucleo-l4r5zi", stack, wire)
         opened.configure(1.8, rate)
         opened.power_on()
         trace = opened.start()
         started = time.monotonic()
-        if spec.kind == "sim":
+        if spec.simulated:
             board = start_sim_board("sim-nucleo-l4r5zi", benchmark.value, resolve_model(benchmark.value).path,
                                     pacing="realtime", energy_wire=wire)
             stack.callback(board.stop)

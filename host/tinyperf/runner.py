@@ -24,7 +24,7 @@ from tinyperf.modes.accuracy import run_accuracy
 from tinyperf.modes.energy import run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.ports import find_board_ports
-from tinyperf.power.monitor import Monitor, MonitorSpec, open_monitor, parse_monitor, sim_wire_path
+from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
 from tinyperf.protocol.client import LegacyClient
 from tinyperf.session import Session
@@ -51,7 +51,7 @@ class RunRequest:
     timeout_s: float = 5.0
     models: ModelSource = "official"
     monitor: str | None = None  # energy mode: "sim" or "lpm01a:PORT"
-    monitor_rate_hz: int = 1000
+    monitor_rate_hz: int | None = None  # None: the instrument's default (power/instruments/*.yaml)
     interface_board: bool = False  # talk through an energy-mode interface board (`dut <cmd>%`)
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
 
@@ -125,9 +125,9 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
             monitor = None
             wire = None
             if monitor_spec is not None:
-                wire = sim_wire_path(stack) if monitor_spec.kind == "sim" else None
+                wire = sim_wire_path(stack) if monitor_spec.simulated else None
                 monitor = open_monitor(monitor_spec, board.id, stack, wire)
-                monitor.configure(_supply_voltage(board), request.monitor_rate_hz)
+                monitor.configure(_supply_voltage(board), request.monitor_rate_hz or default_rate_hz(monitor_spec))
                 monitor.power_on()
                 monitor.start()
                 stack.callback(_finish_acquisition, monitor, session)
@@ -172,12 +172,13 @@ def _monitor_spec(request: RunRequest, board: Board) -> MonitorSpec | None:
             raise ConfigError("--monitor is for --mode energy")
         return None
     if not request.monitor:
-        raise ConfigError("energy mode needs --monitor (sim for the simulated board, or lpm01a:PORT)")
+        raise ConfigError("energy mode needs --monitor (sim for the simulated board, or e.g. lpm01a:PORT)")
     spec = parse_monitor(request.monitor)
-    if board.simulated and spec.kind != "sim":
-        raise ConfigError(f"{board.id} is a simulated board: it is metered by --monitor sim")
-    if not board.simulated and spec.kind == "sim":
-        raise ConfigError(f"--monitor sim meters only simulated boards; {board.id} needs a real monitor")
+    if board.simulated and not spec.simulated:
+        raise ConfigError(f"{board.id} is a simulated board: it is metered by a simulated monitor "
+                          f"(--monitor sim, or {spec.kind}:sim)")
+    if not board.simulated and spec.simulated:
+        raise ConfigError(f"--monitor {request.monitor} meters only simulated boards; {board.id} needs a real monitor")
     return spec
 
 

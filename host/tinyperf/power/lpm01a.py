@@ -11,16 +11,13 @@ MonitorError with what was expected, while the samples already received stay in 
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections import deque
-from collections.abc import Callable
 
 from tinyperf.deadline import Deadline
 from tinyperf.errors import MonitorError
 from tinyperf.link.base import Link
-from tinyperf.power.energy import LEVEL_SAMPLES
 from tinyperf.power.profiles import InstrumentProfile
+from tinyperf.power.streaming import STALL_TIMEOUT_S, StreamingMonitor
 from tinyperf.power.trace import Trace
 from tinyperf.protocol.legacy import LineSplitter
 
@@ -30,7 +27,6 @@ EVENT = re.compile(r"^event (\d+) (ris|fal)$")
 TIMESTAMP = re.compile(r"^TimeStamp: (\d+)s (\d+)ms, buff (\d+)%$")
 RATE_WORDS = {100_000: "100k", 50_000: "50k", 20_000: "20k", 10_000: "10k", 5_000: "5k", 2_000: "2k", 1_000: "1k"}
 REPLY_TIMEOUT_S = 2.0
-STALL_TIMEOUT_S = 3.0
 
 
 def parse_token(text: str) -> float | None:
@@ -41,50 +37,33 @@ def parse_token(text: str) -> float | None:
     return int(mantissa) * 10.0 ** (int(exponent) if sign == "+" else -int(exponent))
 
 
-class Lpm01a:
-    """A reader thread drains the port all the time (the DUT's `infer` keeps the main thread busy for
-    10 s and more, and a PowerShield at 5 kHz sends ~45 kB/s), so no sample is dropped for lack of reading."""
+class Lpm01a(StreamingMonitor):
+    """A reader thread drains the port all the time (a PowerShield at 5 kHz sends ~45 kB/s)."""
+
+    edge_hint = "is D7 wired to the DUT?"
 
     def __init__(self, link: Link, profile: InstrumentProfile, reply_timeout_s: float = REPLY_TIMEOUT_S,
                  stall_timeout_s: float = STALL_TIMEOUT_S) -> None:
+        super().__init__(stall_timeout_s)
+        self.name = f"LPM01A at {link.url}"
         self.link = link
         self.profile = profile
         self.reply_timeout_s = reply_timeout_s
-        self.stall_timeout_s = stall_timeout_s
         self.splitter = LineSplitter()
         self.messages: deque[str] = deque()
-        self.trace: Trace | None = None
         self.rate_hz = profile.default_rate_hz
         self.acquiring = False
-        self._changed = threading.Condition()
-        self._failure: MonitorError | None = None
         self._refused = ""
-        self._last_data = time.monotonic()
-        self._closing = False
-        self._reader = threading.Thread(target=self._read_forever, name="lpm01a-reader", daemon=True)
-        self._reader.start()
+        self._start_reader(self._read_lines)
 
-    # ---- lines (reader thread) ----------------------------------------------------------------
-    def _read_forever(self) -> None:
-        try:
-            while not self._closing:
-                data = self.link.read_some(Deadline(0.1))
-                if not data:
-                    continue
-                with self._changed:
-                    self._last_data = time.monotonic()
-                    for line in self.splitter.feed(data):
-                        self._dispatch(line.strip())
-                    self._changed.notify_all()
-        except MonitorError as e:
-            failure = e
-        except Exception as e:  # a port that vanished (unplugged monitor) ends up here
-            failure = MonitorError(f"reading the LPM01A at {self.link.url} failed: {e}")
-        else:
-            return
+    def _read_lines(self) -> bool:
+        data = self.link.read_some(Deadline(0.1))
+        if not data:
+            return False
         with self._changed:
-            self._failure = failure
-            self._changed.notify_all()
+            for line in self.splitter.feed(data):
+                self._dispatch(line.strip())
+        return True
 
     def _dispatch(self, line: str) -> None:
         if not line:
@@ -113,19 +92,6 @@ class Lpm01a:
             return
         raise MonitorError(f"LPM01A sent a malformed line after sample {self.trace.samples}: {line!r} "
                            "(expected a token like 6409-07, 'event N ris' or a TimeStamp line)")
-
-    def _wait(self, ready: Callable[[], bool], deadline: Deadline, stalled: Callable[[], MonitorError] | None,
-              expired: Callable[[], MonitorError]) -> None:
-        """Block until `ready()`; raise the reader's failure, a stall, or `expired()` at the deadline."""
-        with self._changed:
-            while not ready():
-                if self._failure is not None:
-                    raise self._failure
-                if stalled is not None and time.monotonic() - self._last_data > self.stall_timeout_s:
-                    raise stalled()
-                if deadline.expired():
-                    raise expired()
-                self._changed.wait(min(0.1, max(deadline.remaining(), 0.001)))
 
     # ---- commands -----------------------------------------------------------------------------
     def command(self, command: str) -> str:
@@ -189,33 +155,19 @@ class Lpm01a:
 
     def identify(self) -> dict[str, str]:
         """Board presence, firmware version and status, as `tinyperf monitor probe` shows them."""
-        return {query: self.command(query) for query in ("powershield", "version", "status")}
+        self.command("htc")
+        facts = {query: self.command(query) for query in ("powershield", "version", "status")}
+        self.command("hrc")
+        return facts
 
     def power_on(self) -> None:
         self.command("pwr on nostatus")
 
     def start(self) -> Trace:
-        with self._changed:
-            self.trace = Trace(1.0 / self.rate_hz)
-            self._last_data = time.monotonic()
+        self._new_trace(1.0 / self.rate_hz)
         self.command("start")
         self.acquiring = True
         return self.trace
-
-    def wait_for_edges(self, count: int, timeout_s: float) -> list[int]:
-        """Wait until `count` edges are in and enough samples follow the last one to see its step."""
-        trace = self.trace
-        if trace is None:
-            raise MonitorError("no acquisition is running (call start first)")
-        self._wait(
-            lambda: len(trace.edges) >= count and trace.samples > trace.edges[count - 1] + LEVEL_SAMPLES,
-            Deadline(timeout_s),
-            lambda: MonitorError(f"LPM01A stopped streaming after {trace.samples} samples "
-                                 f"(nothing for {self.stall_timeout_s:g} s)"),
-            lambda: MonitorError(f"waited {timeout_s:g} s for {count} timestamp edges; the monitor saw "
-                                 f"{len(trace.edges)} in {trace.samples} samples (is D7 wired to the DUT?)"),
-        )
-        return trace.edges[:count]
 
     def stop(self) -> None:
         """End the acquisition ("Acquisition completed"), switch the DUT off, hand control back."""
@@ -229,6 +181,5 @@ class Lpm01a:
         self.command("hrc")
 
     def close(self) -> None:
-        self._closing = True
-        self._reader.join(timeout=2.0)
+        self._stop_reader()
         self.link.close()

@@ -1,8 +1,9 @@
-"""Choosing and opening an energy monitor from `--monitor`: `sim`, or `lpm01a:PORT`.
+"""Choosing and opening an energy monitor from `--monitor`.
 
-Every monitor offers the same small contract (configure, power on, start a trace, wait for edges,
-stop, close); the simulated one is a separate process speaking the real LPM01A protocol on a pty, so
-runs on the simulated board exercise the very driver a bench uses.
+Every monitor offers the same small contract (identify, configure, power on, start a trace, wait for
+edges, stop, close). `KIND:sim` starts a simulated instrument that speaks the real instrument's
+protocol (a pty for the LPM01A and PPK2, a TCP server for Otii and SCPI, the v1 API for Joulescope),
+fed by the simulated board, so runs on the simulated board exercise the very driver a bench uses.
 """
 
 from __future__ import annotations
@@ -11,15 +12,26 @@ import contextlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tinyperf.errors import ConfigError
 from tinyperf.power.trace import Trace
+
+if TYPE_CHECKING:
+    from tinyperf.power.profiles import InstrumentProfile
+
+NAMES = {"lpm01a": "LPM01A", "ppk2": "PPK2", "otii": "Otii", "scpi": "SCPI supply", "js220": "Joulescope JS220",
+         "js110": "Joulescope JS110"}
+SUPPORTED = ("sim (= lpm01a:sim), lpm01a:PORT, ppk2[:PORT[@D<n>]], otii[:HOST[:PORT]], scpi:VISA-RESOURCE, "
+             "js220[:SERIAL], js110[:SERIAL]; any KIND:sim is the simulated instrument")
+OTII_DEFAULT = "127.0.0.1:1905"
 
 
 class Monitor(Protocol):
     rate_hz: int
     trace: Trace | None  # the running acquisition (None before start)
+
+    def identify(self) -> dict[str, str]: ...
 
     def configure(self, voltage_v: float, rate_hz: int) -> None: ...
 
@@ -36,49 +48,103 @@ class Monitor(Protocol):
 
 @dataclass(frozen=True)
 class MonitorSpec:
-    kind: str  # "sim" | "lpm01a"
-    port: str | None
+    kind: str  # lpm01a | ppk2 | otii | scpi | js220 | js110
+    address: str | None  # port, host:port, VISA resource, serial number; "sim" for the simulated one
+
+    @property
+    def simulated(self) -> bool:
+        return self.address == "sim"
 
     @property
     def label(self) -> str:
-        return "simulated LPM01A" if self.kind == "sim" else f"LPM01A at {self.port}"
-
-
-SUPPORTED = "sim, lpm01a:PORT"
+        name = NAMES[self.kind]
+        if self.simulated:
+            return f"simulated {name}"
+        return f"{name} at {self.address}" if self.address else name
 
 
 def parse_monitor(text: str) -> MonitorSpec:
-    kind, _, port = text.partition(":")
-    if kind == "sim" and not port:
-        return MonitorSpec("sim", None)
-    if kind == "lpm01a" and port:
-        return MonitorSpec("lpm01a", port)
-    if kind in ("js220", "js110", "ppk2", "otii", "scpi"):
-        raise ConfigError(f"--monitor {text}: the {kind} driver is not built yet; supported: {SUPPORTED}")
-    raise ConfigError(f"--monitor {text!r}: expected one of {SUPPORTED} (e.g. lpm01a:/dev/ttyACM1)")
+    kind, _, address = text.partition(":")
+    if text == "sim":
+        return MonitorSpec("lpm01a", "sim")
+    if kind not in NAMES:
+        raise ConfigError(f"--monitor {text!r}: unknown monitor {kind!r}; expected one of {SUPPORTED}")
+    if kind in ("lpm01a", "scpi") and not address:
+        example = "lpm01a:/dev/ttyACM1" if kind == "lpm01a" else "scpi:TCPIP::192.168.1.20::5025::SOCKET"
+        raise ConfigError(f"--monitor {kind} needs an address, e.g. {example} (or {kind}:sim)")
+    return MonitorSpec(kind, address or None)
+
+
+def default_rate_hz(spec: MonitorSpec) -> int:
+    from tinyperf.power.profiles import instrument_profile
+
+    return instrument_profile(_profile_id(spec)).default_rate_hz
+
+
+def _profile_id(spec: MonitorSpec) -> str:
+    return "js220" if spec.kind == "js110" else spec.kind
 
 
 def open_monitor(spec: MonitorSpec, board_id: str, stack: contextlib.ExitStack,
                  sim_wire: Path | None = None) -> Monitor:
     """Open the monitor; a simulated one is started here and stopped when `stack` closes."""
-    from tinyperf.link import open_link
-    from tinyperf.power.lpm01a import Lpm01a
     from tinyperf.power.profiles import instrument_profile
 
-    profile = instrument_profile("lpm01a")
-    if spec.kind == "sim":
+    profile = instrument_profile(_profile_id(spec))
+    address = spec.address
+    if spec.simulated:
+        assert sim_wire is not None, "a simulated monitor needs the board's power wire"
+        if spec.kind in ("js220", "js110"):
+            from tinyperf.sim.joulescope import SimulatedJoulescope, start_feed
+
+            device = SimulatedJoulescope(board_id, spec.kind.upper())
+            stack.callback(start_feed(device, sim_wire))
+            return _opened(stack, _joulescope(spec, profile, device))
         from tinyperf.sim.launcher import start_sim_monitor
 
-        assert sim_wire is not None
-        process = start_sim_monitor(board_id, sim_wire)
+        process = start_sim_monitor(spec.kind, board_id, sim_wire)
         stack.callback(process.stop)
-        url = process.url
-    else:
-        assert spec.port is not None
-        url = spec.port
-    monitor = Lpm01a(open_link(url, profile.baud), profile)
+        address = process.url
+    return _opened(stack, _driver(spec, profile, address))
+
+
+def _opened(stack: contextlib.ExitStack, monitor: Monitor) -> Monitor:
     stack.callback(monitor.close)
     return monitor
+
+
+def _driver(spec: MonitorSpec, profile: InstrumentProfile, address: str | None) -> Monitor:
+    if spec.kind == "lpm01a":
+        from tinyperf.link import open_link
+        from tinyperf.power.lpm01a import Lpm01a
+
+        assert address is not None
+        return Lpm01a(open_link(address, profile.baud), profile)
+    if spec.kind == "ppk2":
+        from tinyperf.power.ppk2 import Ppk2, find_ppk2
+
+        port, _, channel = (address or find_ppk2()).partition("@")
+        if channel and not (channel[:1] in "Dd" and channel[1:].isdigit() and int(channel[1:]) < 8):
+            raise ConfigError(f"--monitor ppk2:{address}: the digital input is D0..D7, not {channel!r}")
+        return Ppk2(port, profile, int(channel[1:]) if channel else 0)
+    if spec.kind == "otii":
+        from tinyperf.power.otii import Otii
+
+        host, _, port = (address or OTII_DEFAULT).partition(":")
+        return Otii(host, int(port or 1905), profile)
+    if spec.kind == "scpi":
+        from tinyperf.power.scpi import ScpiSupply
+
+        assert address is not None
+        resource = f"TCPIP::{address.replace(':', '::')}::SOCKET" if spec.simulated or "::" not in address else address
+        return ScpiSupply(resource, profile)
+    return _joulescope(spec, profile, None)
+
+
+def _joulescope(spec: MonitorSpec, profile: InstrumentProfile, device: object | None) -> Monitor:
+    from tinyperf.power.joulescope import Joulescope
+
+    return Joulescope(spec.kind, None if spec.simulated else spec.address, profile, device)
 
 
 def sim_wire_path(stack: contextlib.ExitStack) -> Path:

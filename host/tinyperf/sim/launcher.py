@@ -62,11 +62,12 @@ def start_sim_board(
     return _spawn(argv, f"simulated board {board_id}")
 
 
-def start_sim_monitor(board_id: str, wire: Path, seed: int = 0) -> SimBoardProcess:
-    """Spawn a simulated LPM01A fed by `board_id`'s power wire; its URL is the pty the driver opens."""
-    argv = [sys.executable, "-m", "tinyperf.sim.lpm01a", "--board", board_id, "--wire", str(wire),
+def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0) -> SimBoardProcess:
+    """Spawn a simulated monitor (`tinyperf.sim.<kind>`: lpm01a, ppk2, otii, scpi) fed by `board_id`'s
+    power wire; its URL is the pty or host:port the driver opens."""
+    argv = [sys.executable, "-m", f"tinyperf.sim.{kind}", "--board", board_id, "--wire", str(wire),
             "--seed", str(seed), "--watch-stdin"]
-    return _spawn(argv, "simulated LPM01A")
+    return _spawn(argv, f"simulated {kind}")
 
 
 def _spawn(argv: list[str], what: str) -> SimBoardProcess:
