@@ -59,6 +59,7 @@ def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool
                 client.setblocking(False)
                 host_fd = client.fileno()
                 pending.clear()
+                pending.extend(getattr(emulator, "on_connect", lambda: b"")())  # e.g. a server's greeting
             if receiver in ready:
                 while True:
                     try:
