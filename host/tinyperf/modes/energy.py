@@ -76,15 +76,19 @@ def run_energy(
                             measured.energy_j, measured.uncertainty_j, naive)
 
     windows = measure_windows(device, inputs, settings, latency_s, measure, "energy_window", journal, progress)
-    return summarize(windows, monitor.trace.gaps if monitor.trace else [])
+    trace = monitor.trace
+    return summarize(windows, trace.gaps if trace else [], trace.edge_source if trace else "timestamp GPIO")
 
 
-def summarize(windows: list[EnergyWindow], gaps: list[str]) -> dict:
+def summarize(windows: list[EnergyWindow], gaps: list[str], edge_source: str = "timestamp GPIO") -> dict:
     per_inference = [w.energy_per_inference_uj for w in windows]
     median = statistics.median(per_inference)
     problems = rule_problems(windows)
     if gaps:
-        problems.append(f"the monitor dropped samples ({len(gaps)} TimeStamp checks failed)")
+        problems.append(f"the monitor dropped samples ({len(gaps)} gaps: {gaps[0]})")
+    if edge_source != "timestamp GPIO":
+        problems.append(f"window edges came from the {edge_source}, not the timestamp GPIO that MLPerf Tiny "
+                        "energy runs require (this monitor has no timestamp input)")
     return {
         "median_energy_uj": median,
         "median_power_mw": statistics.median(w.power_mw for w in windows),
@@ -94,6 +98,7 @@ def summarize(windows: list[EnergyWindow], gaps: list[str]) -> dict:
         "valid": not problems,
         "problems": problems,
         "gaps": gaps,
+        "edge_source": edge_source,
         "windows": [{**asdict(w), "energy_per_inference_uj": w.energy_per_inference_uj, "power_mw": w.power_mw}
                     for w in windows],
     }

@@ -139,14 +139,10 @@ class Lpm01a(StreamingMonitor):
 
     def configure(self, voltage_v: float, rate_hz: int) -> None:
         """The MLPerf Tiny setup: host control, energy output, ascii_dec, D7 falling-edge events."""
-        if rate_hz not in self.profile.rates_hz:
-            raise MonitorError(f"{rate_hz} Hz is not an LPM01A rate; choose one of {list(self.profile.rates_hz)}")
+        self.profile.check_setup(voltage_v, rate_hz)
         if rate_hz > self.profile.continuous_max_hz:
             raise MonitorError(f"{rate_hz} Hz cannot stream continuously in ascii_dec with energy output "
                                f"(at most {self.profile.continuous_max_hz} Hz)")
-        limits = self.profile.voltage_v
-        if not limits.min <= voltage_v <= limits.max:
-            raise MonitorError(f"{voltage_v} V is outside the LPM01A's {limits.min}-{limits.max} V")
         self.rate_hz = rate_hz
         for command in ("htc", "pwr off", "acqtime inf", "trigdelay 0", "trigsrc sw", "eventsrc d7 fal",
                         "output energy", "format ascii_dec", f"freq {RATE_WORDS.get(rate_hz, str(rate_hz))}",

@@ -68,12 +68,7 @@ class Otii(StreamingMonitor):
                 **{k: str(v) for k, v in version.items()}}
 
     def configure(self, voltage_v: float, rate_hz: int) -> None:
-        if rate_hz not in self.profile.rates_hz:
-            raise MonitorError(f"{rate_hz} Hz is not an Otii main-current rate; "
-                               f"choose one of {list(self.profile.rates_hz)}")
-        limits = self.profile.voltage_v
-        if not limits.min <= voltage_v <= limits.max:
-            raise MonitorError(f"{voltage_v} V is outside the Otii's {limits.min}-{limits.max} V")
+        self.profile.check_setup(voltage_v, rate_hz)
         self._call("setting the main voltage", self.device.set_main_voltage, voltage_v)
         self._call("enabling mc", self.device.enable_channel, "mc", True)
         self._call("enabling i1", self.device.enable_channel, "i1", True)

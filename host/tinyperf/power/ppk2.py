@@ -54,11 +54,7 @@ class Ppk2(StreamingMonitor):
                 "shunts (ohm)": ", ".join(f"{modifiers['R'][str(i)]:g}" for i in range(5))}
 
     def configure(self, voltage_v: float, rate_hz: int) -> None:
-        if rate_hz != RATE_HZ:
-            raise MonitorError(f"the PPK2 samples at {RATE_HZ} Hz only (asked for {rate_hz} Hz)")
-        limits = self.profile.voltage_v
-        if not limits.min <= voltage_v <= limits.max:
-            raise MonitorError(f"{voltage_v} V is outside the PPK2's {limits.min}-{limits.max} V")
+        self.profile.check_setup(voltage_v, rate_hz)
         self.metadata = self.identify()
         self.api.use_source_meter()
         self.api.set_source_voltage(round(voltage_v * 1000))

@@ -32,6 +32,16 @@ class InstrumentProfile(BaseModel):
     default_rate_hz: int
     event_input: str
 
+    def check_setup(self, voltage_v: float, rate_hz: int) -> None:
+        """The setup this instrument can do, or a MonitorError naming what it can."""
+        from tinyperf.errors import MonitorError
+
+        if rate_hz not in self.rates_hz:
+            raise MonitorError(f"{rate_hz} Hz is not a {self.name} rate; choose one of {list(self.rates_hz)}")
+        if not self.voltage_v.min <= voltage_v <= self.voltage_v.max:
+            limits = self.voltage_v
+            raise MonitorError(f"{voltage_v} V is outside the {self.name}'s {limits.min}-{limits.max} V")
+
 
 class BoardPowerModel(BaseModel):
     """Active/idle current at the board voltage, plus white noise: the simulated monitor's truth."""
