@@ -47,6 +47,7 @@ class ScpiSupply(StreamingMonitor):
                                                                write_termination="\n", timeout=timeout_ms)
         except Exception as e:  # pyvisa raises VisaIOError, ValueError, OSError by backend
             raise MonitorError(f"cannot open the SCPI instrument {resource}: {e}") from e
+        self.identity = self.identify()  # a socket resource connects lazily: fail here, not mid-run
 
     def _write(self, command: str) -> None:
         with self._io:
