@@ -1,7 +1,8 @@
 """Energy per inference against known truth: tinyperf's edge placement vs "sum the samples between events".
 
-Runs the simulated board metered by the simulated LPM01A (real driver, real pty, real protocol), where
-the truth is known exactly from the declared cycle and power models. Two cases per benchmark and rate:
+Runs the simulated board metered by each simulated instrument through its real driver (LPM01A and PPK2
+on a pty, Otii and SCPI over TCP, Joulescope through its v1 API), where the truth is known exactly from
+the declared cycle and power models. Two cases per benchmark, instrument and rate:
   rule windows : `tinyperf run --mode energy` as a user runs it (5 windows >= 10 s);
   1-inference  : 20 windows of `infer 1 0`, where a +-1 sample error per edge is not diluted.
     PYTHONPATH=host TINYPERF_MODELS=../shared/models python benchmarks/energy_sync_error.py
@@ -27,23 +28,26 @@ from tinyperf.sim.launcher import start_sim_board
 from tinyperf.sim.truth import energy_per_inference_uj
 
 BOARD = "sim-nucleo-l4r5zi"
-RATES = (1000, 5000)  # the LPM01A's default and its fastest continuous ascii_dec rate with energy output
+# (instrument, rate): LPM01A default and fastest continuous ascii_dec energy rate; PPK2's only rate;
+# Otii Arc's and Ace's top mc rates; JS220 at 100 kHz; the N6705 Elog's fastest period (edges from the step)
+CASES = (("lpm01a", 1000), ("lpm01a", 5000), ("ppk2", 100_000), ("otii", 4000), ("otii", 50_000),
+         ("js220", 100_000), ("scpi", 9765))
 SHORT_WINDOWS = 20
 
 
-def rule_run(benchmark: str, rate: int, sessions: Path) -> tuple[float, float]:
-    request = RunRequest(board=BOARD, benchmark=benchmark, mode="energy", monitor="sim", monitor_rate_hz=rate,
-                         sessions_dir=sessions)
+def rule_run(benchmark: str, kind: str, rate: int, sessions: Path) -> tuple[float, float]:
+    request = RunRequest(board=BOARD, benchmark=benchmark, mode="energy", monitor=f"{kind}:sim",
+                         monitor_rate_hz=rate, sessions_dir=sessions)
     figures = execute(request).figures
     return figures["median_energy_uj"], figures["naive_median_energy_uj"]
 
 
-def short_windows(benchmark: str, rate: int) -> tuple[list[float], list[float], list[float]]:
+def short_windows(benchmark: str, kind: str, rate: int) -> tuple[list[float], list[float], list[float]]:
     model = resolve_model(benchmark).path
     ours, naive, stated = [], [], []
     with contextlib.ExitStack() as stack:
         wire = sim_wire_path(stack)
-        monitor = open_monitor(MonitorSpec("sim", None), BOARD, stack, wire)
+        monitor = open_monitor(MonitorSpec(kind, "sim"), BOARD, stack, wire)
         monitor.configure(1.8, rate)
         monitor.power_on()
         monitor.start()
@@ -68,24 +72,25 @@ def error_percent(value: float, truth: float) -> float:
 
 
 def main() -> int:
-    print(f"{'benchmark':9} {'rate':>6} {'case':14} {'truth uJ':>10} {'tinyperf err %':>15} {'events-sum err %':>17} "
-          f"{'ratio':>7}")
+    print(f"{'benchmark':9} {'monitor':7} {'rate':>7} {'case':14} {'truth uJ':>10} {'tinyperf err %':>15} "
+          f"{'events-sum err %':>17} {'ratio':>7}")
     with tempfile.TemporaryDirectory() as tmp:
         for benchmark in ("ad01", "kws01"):
             truth = energy_per_inference_uj(BOARD, resolve_model(benchmark).path)
-            for rate in RATES:
-                ours, naive = rule_run(benchmark, rate, Path(tmp))
+            for kind, rate in CASES:
+                ours, naive = rule_run(benchmark, kind, rate, Path(tmp))
                 e_ours, e_naive = error_percent(ours, truth), error_percent(naive, truth)
-                print(f"{benchmark:9} {rate:>6} {'rule windows':14} {truth:>10.3f} {e_ours:>15.4f} {e_naive:>17.4f} "
-                      f"{abs(e_naive) / max(abs(e_ours), 1e-9):>7.1f}")
-                ours_list, naive_list, stated = short_windows(benchmark, rate)
+                print(f"{benchmark:9} {kind:7} {rate:>7} {'rule windows':14} {truth:>10.3f} {e_ours:>15.4f} "
+                      f"{e_naive:>17.4f} {abs(e_naive) / max(abs(e_ours), 1e-9):>7.1f}")
+                ours_list, naive_list, stated = short_windows(benchmark, kind, rate)
                 mae_ours = statistics.fmean(abs(error_percent(v, truth)) for v in ours_list)
                 mae_naive = statistics.fmean(abs(error_percent(v, truth)) for v in naive_list)
                 worst_ours = max(abs(error_percent(v, truth)) for v in ours_list)
                 worst_naive = max(abs(error_percent(v, truth)) for v in naive_list)
                 covered = sum(abs(v - truth) <= 2 * s for v, s in zip(ours_list, stated, strict=True))
-                print(f"{benchmark:9} {rate:>6} {'1-inference':14} {truth:>10.3f} {mae_ours:>15.4f} {mae_naive:>17.4f} "
-                      f"{mae_naive / max(mae_ours, 1e-9):>7.1f}   (mean |err| of {SHORT_WINDOWS}; worst "
+                print(f"{benchmark:9} {kind:7} {rate:>7} {'1-inference':14} {truth:>10.3f} {mae_ours:>15.4f} "
+                      f"{mae_naive:>17.4f} {mae_naive / max(mae_ours, 1e-9):>7.1f}   "
+                      f"(mean |err| of {SHORT_WINDOWS}; worst "
                       f"{worst_ours:.3f} vs {worst_naive:.3f}; truth within 2x stated uncertainty: "
                       f"{covered}/{SHORT_WINDOWS})")
     print("SIMULATED bench: truth from the declared cycle and power models; white current noise on every sample.")

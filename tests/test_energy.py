@@ -122,9 +122,9 @@ def test_energy_run_on_the_simulated_bench(tmp_path: Path, benchmark: str, rate:
     ("args", "expected"),
     [
         (["--board", "sim-nucleo-l4r5zi"], "energy mode needs --monitor"),
-        (["--board", "sim-nucleo-l4r5zi", "--monitor", "lpm01a:/dev/ttyACM1"], "metered by --monitor sim"),
+        (["--board", "sim-nucleo-l4r5zi", "--monitor", "lpm01a:/dev/ttyACM1"], "metered by a simulated monitor"),
         (["--board", "nucleo-l4r5zi", "--monitor", "sim"], "--monitor sim meters only simulated boards"),
-        (["--board", "sim-nucleo-l4r5zi", "--monitor", "js220"], "the js220 driver is not built yet"),
+        (["--board", "sim-nucleo-l4r5zi", "--monitor", "ppk2:/dev/ttyACM0"], "(--monitor sim, or ppk2:sim)"),
         (["--board", "sim-nucleo-l4r5zi", "--monitor", "sim", "--monitor-rate", "10000"], "at most 5000 Hz"),
     ],
 )
