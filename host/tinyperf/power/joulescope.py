@@ -25,10 +25,8 @@ class Joulescope(StreamingMonitor):
     edge_hint = "is the DUT's timestamp GPIO wired to the Joulescope's GPI0?"
 
     def __init__(self, kind: str, serial: str | None, profile: InstrumentProfile, device: Any = None) -> None:
-        super().__init__()
+        super().__init__(profile)
         self.kind = kind
-        self.profile = profile
-        self.rate_hz = profile.default_rate_hz
         self.device = device if device is not None else self._find(kind, serial)
         self.name = f"Joulescope {self.device}"
         self.driver_active = True  # the v1 API's stream-process contract

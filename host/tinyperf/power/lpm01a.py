@@ -44,14 +44,12 @@ class Lpm01a(StreamingMonitor):
 
     def __init__(self, link: Link, profile: InstrumentProfile, reply_timeout_s: float = REPLY_TIMEOUT_S,
                  stall_timeout_s: float = STALL_TIMEOUT_S) -> None:
-        super().__init__(stall_timeout_s)
+        super().__init__(profile, stall_timeout_s)
         self.name = f"LPM01A at {link.url}"
         self.link = link
-        self.profile = profile
         self.reply_timeout_s = reply_timeout_s
         self.splitter = LineSplitter()
         self.messages: deque[str] = deque()
-        self.rate_hz = profile.default_rate_hz
         self.acquiring = False
         self._refused = ""
         self._start_reader(self._read_lines)

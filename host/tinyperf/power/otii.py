@@ -28,13 +28,10 @@ class Otii(StreamingMonitor):
     edge_hint = "is the DUT's timestamp GPIO wired to the Otii's GPI1?"
 
     def __init__(self, host: str, port: int, profile: InstrumentProfile) -> None:
-        super().__init__()
+        super().__init__(profile)
         from otii_tcp_client import otii_client
 
         self.name = f"Otii at {host}:{port}"
-        self.profile = profile
-        self.rate_hz = profile.default_rate_hz
-        self.voltage_v = profile.voltage_v.default
         self._io = threading.Lock()
         self.client = otii_client.OtiiClient()
         try:
@@ -86,8 +83,7 @@ class Otii(StreamingMonitor):
         self._fetched, self._pin_high = {"mc": 0, "i1": 0}, True
         self._call("starting a recording", self.project.start_recording)
         self.recording = self._call("finding the recording", self.project.get_last_recording)
-        if self._reader is None:
-            self._start_reader(self._poll)
+        self._start_reader(self._poll)
         return trace
 
     def stop(self) -> None:

@@ -25,24 +25,19 @@ class Ppk2(StreamingMonitor):
     edge_hint = "is the DUT's timestamp GPIO wired to the PPK2's digital input?"
 
     def __init__(self, port: str, profile: InstrumentProfile, channel: int = 0) -> None:
-        super().__init__()
+        super().__init__(profile)
         import serial
         from ppk2_api.ppk2_api import PPK2_API
 
         self.name = f"PPK2 at {port}"
-        self.profile = profile
         self.channel = channel
-        self.rate_hz = RATE_HZ
         try:
             self.api = PPK2_API(port, timeout=0.1, write_timeout=2.0)
         except (serial.SerialException, OSError) as e:
             raise MonitorError(f"cannot open the PPK2 at {port}: {e}") from e
-        self.voltage_v = profile.voltage_v.default
-        self.metadata: dict[str, str] = {}
         self._remainder = b""
         self._counter: int | None = None
         self._pin_high = True
-        self._reader_started = False
 
     # ---- commands -------------------------------------------------------------------------------
     def identify(self) -> dict[str, str]:
@@ -55,7 +50,7 @@ class Ppk2(StreamingMonitor):
 
     def configure(self, voltage_v: float, rate_hz: int) -> None:
         self.profile.check_setup(voltage_v, rate_hz)
-        self.metadata = self.identify()
+        self.identify()  # loads the calibration the decoder uses, and proves it is a PPK2
         self.api.use_source_meter()
         self.api.set_source_voltage(round(voltage_v * 1000))
         self.voltage_v = voltage_v
@@ -67,9 +62,7 @@ class Ppk2(StreamingMonitor):
         trace = self._new_trace(1.0 / RATE_HZ)
         self._remainder, self._counter, self._pin_high = b"", None, True
         self.api.start_measuring()
-        if not self._reader_started:
-            self._reader_started = True
-            self._start_reader(self._read_samples)
+        self._start_reader(self._read_samples)
         return trace
 
     def stop(self) -> None:

@@ -32,13 +32,10 @@ class ScpiSupply(StreamingMonitor):
 
     def __init__(self, resource: str, profile: InstrumentProfile, backend: str = "@py",
                  timeout_ms: int = 3000) -> None:
-        super().__init__()
+        super().__init__(profile)
         import pyvisa
 
         self.name = f"SCPI supply at {resource}"
-        self.profile = profile
-        self.rate_hz = profile.default_rate_hz
-        self.voltage_v = profile.voltage_v.default
         self._io = threading.Lock()
         self._detector = StepEdgeDetector()
         try:
@@ -94,8 +91,7 @@ class ScpiSupply(StreamingMonitor):
         self._write("INIT:ELOG (@1)")
         self._write("TRIG:ELOG (@1)")
         self._check_errors("starting the data log")
-        if self._reader is None:
-            self._start_reader(self._fetch)
+        self._start_reader(self._fetch)
         return trace
 
     def stop(self) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from tinyperf.deadline import Deadline
 from tinyperf.errors import MonitorError
 from tinyperf.power.energy import LEVEL_SAMPLES
+from tinyperf.power.profiles import InstrumentProfile
 from tinyperf.power.trace import Trace
 
 STALL_TIMEOUT_S = 3.0
@@ -25,7 +26,10 @@ class StreamingMonitor:
     name = "monitor"  # e.g. "PPK2 at /dev/ttyACM0", for messages
     edge_hint = "is the timestamp GPIO wired to the monitor's event input?"
 
-    def __init__(self, stall_timeout_s: float = STALL_TIMEOUT_S) -> None:
+    def __init__(self, profile: InstrumentProfile, stall_timeout_s: float = STALL_TIMEOUT_S) -> None:
+        self.profile = profile
+        self.rate_hz = profile.default_rate_hz  # until configure()
+        self.voltage_v = profile.voltage_v.default
         self.stall_timeout_s = stall_timeout_s
         self.trace: Trace | None = None
         self._changed = threading.Condition()
@@ -36,7 +40,10 @@ class StreamingMonitor:
 
     # ---- reader thread ----------------------------------------------------------------------------
     def _start_reader(self, step: Callable[[], bool]) -> None:
-        """Run `step()` (True when data came) until close; remember the first failure."""
+        """Run `step()` (True when data came) until close; remember the first failure. Once per driver:
+        a second acquisition reuses the running reader."""
+        if self._reader is not None:
+            return
 
         def loop() -> None:
             try:

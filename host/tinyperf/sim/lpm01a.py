@@ -58,7 +58,7 @@ class Lpm01aEmulator:
         self.output = "current"
         self.format = "ascii_dec"
         self.acqtime = "10"
-        self.powered = False
+        self.maker.powered = False  # the DUT supply is off until `pwr on`
         self.acquiring = False
         self.events_sent = 0
 
@@ -155,7 +155,7 @@ class Lpm01aEmulator:
     def _cmd_pwr(self, args: list[str]) -> str | None:
         if not args or args[0] not in ("on", "off", "auto"):
             return "pwr takes on, off or auto"
-        self.powered = self.maker.powered = args[0] == "on"
+        self.maker.powered = args[0] == "on"
         return None
 
     def _cmd_start(self, args: list[str]) -> str | None:
@@ -165,7 +165,6 @@ class Lpm01aEmulator:
         if continuous and self.rate_hz > self.profile.continuous_max_hz:
             return "acquisition time too long for this sampling frequency and data format"
         self.acquiring = True
-        self.maker.powered = self.powered
         self.maker.start(self.rate_hz)
         self.events_sent = 0
         return self._needs_control()

@@ -60,10 +60,7 @@ class Ppk2Emulator:
         self.maker = SampleMaker(self.timeline, power, RATE_HZ, seed)
         self.pending = bytearray()
         self.vdd_mv = 3000
-        self.source_mode = False
-        self.dut_powered = False
         self.measuring = False
-        self.sent = 0
 
     def feed(self, data: bytes) -> bytes:
         self.pending += data
@@ -84,15 +81,11 @@ class Ppk2Emulator:
             return metadata_text(self.vdd_mv).encode()
         if opcode == 0x0D:  # regulator: (b1 - 3) * 256 + b2 - 32 + 800 mV
             self.vdd_mv = (args[0] - 3) * 256 + args[1] - 32 + 800
-        elif opcode == 0x11:
-            self.source_mode = args[0] == 2
         elif opcode == 0x0C:
-            self.dut_powered = args[0] == 1
-            self.maker.powered = self.dut_powered
+            self.maker.powered = args[0] == 1
         elif opcode == 0x06 and not self.measuring:
             self.measuring = True
             self.maker.start(RATE_HZ)
-            self.sent = 0
         elif opcode == 0x07:
             self.measuring = False
         return b""
@@ -105,7 +98,6 @@ class Ppk2Emulator:
             return b""
         level = np.full(len(made.current_a), max(self.power.active_current_a, self.power.idle_current_a))
         words = encode_samples(made.current_a, level, made.pin_high, made.first)
-        self.sent += len(made.current_a)
         return words + self.produce()
 
 
