@@ -120,11 +120,14 @@ def _stdin_closed(ready: list) -> bool:
 def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None) -> None:
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
-    print(os.ttyname(slave), flush=True)
     session = DeviceSession(device, baud, interface_baud)
     banner = device.boot_banner()  # behind an interface board the host never sees it
     if interface_baud is None:
+        # Booted before anyone connects, as a real board is: the banner is queued before the path is
+        # announced, so opening the port (pyserial flushes input) always discards it. Written after,
+        # it raced the host's open and sometimes arrived as the reply to the first command.
         _write_all(master, banner)
+    print(os.ttyname(slave), flush=True)
     watched = [master, sys.stdin] if watch_stdin else [master]
     tick = _IDLE_TICK_S if device.energy_mode else 1.0
     last = time.monotonic()
