@@ -11,6 +11,8 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tinyperf.errors import ConfigError
@@ -45,6 +47,38 @@ class TimingModel(BaseModel):
         return sum(self.op_cycles(op.op_type, op.macs, op.output_elements) for op in model.ops)
 
 
+class FirmwareSpec(BaseModel):
+    """How tinyperf builds the device harness for this board (firmware/ports/<port>)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    port: str
+    builders: tuple[Literal["cmake", "platformio"], ...] = Field(min_length=1)  # the first is the default
+    cross_compile: bool = True  # arm-none-eabi-gcc (False: the host's gcc)
+    platformio_env: str | None = None
+    timer: str  # what times inference on the device, as results report it
+    timestamp_pin: str | None = None  # energy mode's GPIO; None: no energy-mode firmware
+
+
+class EmulatorSpec(BaseModel):
+    """A board that runs real firmware in an emulator (QEMU) or as a host process."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    kind: Literal["qemu", "process"]
+    machine: str | None = None  # qemu -M
+    icount_shift: int | None = Field(default=None, ge=0, le=10)  # 2^shift ns per instruction
+    timing_note: str
+
+
+class FlashSpec(BaseModel):
+    """Per-tool settings for putting an ELF on the board."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    openocd_config: str | None = None  # e.g. board/st_nucleo_l4.cfg
+    pyocd_target: str | None = None  # e.g. stm32l4r5zitx
+    st_flash_address: int | None = None  # where the .bin goes, e.g. 0x08000000
+    platformio_env: str | None = None
+
+
 class Board(BaseModel):
     """What a board is: chip, clock, link settings, USB ids, flashing methods, timing model."""
 
@@ -64,6 +98,15 @@ class Board(BaseModel):
     simulates: str | None = None
     vendor_name: str = "tinyperf"
     timing: TimingModel | None = None
+    baud_rates: tuple[int, ...] = ()  # rates the board's firmware and link are known to run
+    uart: str | None = None  # which UART the protocol uses, for people wiring a bench
+    firmware: FirmwareSpec | None = None
+    emulator: EmulatorSpec | None = None
+    flash: FlashSpec = FlashSpec()
+
+    @property
+    def kind(self) -> str:
+        return "simulated" if self.simulated else "emulated" if self.emulator else "hardware"
 
     @field_validator("usb_ids")
     @classmethod
@@ -96,6 +139,8 @@ def load_board_file(path: Path) -> Board:
         raise ConfigError(_format_validation(path, e)) from e
     if board.id != path.stem:
         raise ConfigError(f"{path}: field 'id' is {board.id!r} but the file name says {path.stem!r}")
+    if board.emulator is not None and board.firmware is None:
+        raise ConfigError(f"{path}: an emulated board needs a 'firmware' section (the port it runs)")
     if board.simulated and board.timing is None:
         raise ConfigError(f"{path}: a simulated board needs a 'timing' model")
     return board

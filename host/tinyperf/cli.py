@@ -122,8 +122,7 @@ def boards() -> None:
     for column in ("name", "core", "clock", "baud", "USB ids"):
         table.add_column(column)
     for board in load_boards().values():
-        kind = "simulated" if board.simulated else "hardware"
-        table.add_row(board.id, kind, board.name, board.core, f"{board.clock_hz / 1e6:g} MHz", str(board.baud),
+        table.add_row(board.id, board.kind, board.name, board.core, f"{board.clock_hz / 1e6:g} MHz", str(board.baud),
                       ", ".join(board.usb_ids) or "-")
     console.print(table)
 

@@ -52,3 +52,7 @@ class DeviceError(ProtocolError):
 
 class MonitorError(TinyperfError):
     """The energy monitor refused a command, sent something malformed, or stopped streaming."""
+
+
+class ToolError(TinyperfError):
+    """An external program (compiler, flasher, emulator) is missing or failed; names the package or command."""

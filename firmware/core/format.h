@@ -1,0 +1,15 @@
+/* Text output without printf: the same bytes on every C library (newlib-nano prints no floats). */
+#ifndef TP_FORMAT_H
+#define TP_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void tp_print(const char *text);
+void tp_print_uint(uint32_t value);
+void tp_print_int(int32_t value);
+void tp_print_hex_byte(uint8_t value);
+/* Like printf("%0.3f"): correctly rounded (ties to even) for any float32 value. */
+void tp_print_float3(float value);
+
+#endif

@@ -1,0 +1,31 @@
+/* The model runner layer: turns a loaded input buffer into the result vector the protocol prints.
+ * Two implementations: tflm_runner.cc (TensorFlow Lite Micro) and test_engine.c (no TFLM). */
+#ifndef TP_MODEL_RUNNER_H
+#define TP_MODEL_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Prepares the model; returns 0, or -1 with the reason in tp_model_error(). */
+int tp_model_init(void);
+
+/* How many values tp_model_infer writes (class scores, or 1 for the AD reconstruction error). */
+size_t tp_model_result_count(void);
+
+/* Copies `input` into the model's input tensor, converting as the benchmark's .bin format needs,
+ * runs one inference and writes the results. The copy happens on EVERY call: TFLM may reuse the
+ * input tensor's memory for later layers, so an input copied once is garbage by the second run.
+ * Returns 0, or -1 with the reason in tp_model_error(). */
+int tp_model_infer(const uint8_t *input, size_t length, float *results, size_t capacity);
+
+const char *tp_model_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,87 @@
+/* Host port: the harness as a Linux process, for fast protocol tests and fuzzing.
+ *
+ *   tinyperf-dut            opens a pseudo-terminal, prints its path, serves it (a real tty)
+ *   tinyperf-dut --stdio    serves stdin/stdout (scripts, transcripts)
+ *
+ * Time is CLOCK_MONOTONIC; an energy-mode timestamp pulse is reported on stderr.
+ */
+#define _DEFAULT_SOURCE /* cfmakeraw */
+#define _XOPEN_SOURCE 700
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "port.h"
+
+static int in_fd = STDIN_FILENO;
+static int out_fd = STDOUT_FILENO;
+
+void tp_port_init(void) {}
+
+void tp_port_write(const char *text, size_t length) {
+  while (length > 0) {
+    ssize_t done = write(out_fd, text, length);
+    if (done <= 0) {
+      exit(0); /* the host went away */
+    }
+    text += done;
+    length -= (size_t)done;
+  }
+}
+
+int tp_port_read_char(void) {
+  unsigned char c;
+  return read(in_fd, &c, 1) == 1 ? c : -1;
+}
+
+uint32_t tp_port_time_us(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint32_t)((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u);
+}
+
+void tp_port_timestamp_pulse(void) { fprintf(stderr, "timestamp-pulse %u\n", tp_port_time_us()); }
+
+/* A raw pty: no echo, no line editing, no CR/LF translation, like a UART. */
+static int open_pty(void) {
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+    perror("tinyperf-dut: cannot open a pseudo-terminal");
+    exit(1);
+  }
+  struct termios mode;
+  tcgetattr(master, &mode);
+  cfmakeraw(&mode);
+  tcsetattr(master, TCSANOW, &mode);
+  /* Holding the slave open ourselves keeps reads blocking (not EIO) until a host opens it too. */
+  if (open(ptsname(master), O_RDWR | O_NOCTTY) < 0) {
+    perror("tinyperf-dut: cannot open the pseudo-terminal's slave side");
+    exit(1);
+  }
+  return master;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--stdio") != 0) {
+    fprintf(stderr, "usage: %s [--stdio]\n", argv[0]);
+    return 2;
+  }
+  if (argc == 1) {
+    in_fd = out_fd = open_pty();
+  }
+  tp_port_init();
+  tp_harness_boot();
+  if (argc == 1) {
+    /* Announced after the boot banner is queued, so a host's open (which flushes input) always
+     * discards the banner instead of racing it. */
+    printf("%s\n", ptsname(in_fd));
+    fflush(stdout);
+  }
+  tp_harness_serve();
+  return 0;
+}
