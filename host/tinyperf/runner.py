@@ -13,8 +13,11 @@ from typing import Literal
 from tinyperf import __version__
 from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
+from tinyperf.build.firmware import BuildManifest, builds_folder
+from tinyperf.build.firmware import load_manifest as load_build_manifest
 from tinyperf.datasets import Sample, load_dataset
 from tinyperf.dut import Device, Identity
+from tinyperf.emulate import start_emulated_board
 from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError
 from tinyperf.link import RecordingLink, open_link
 from tinyperf.model_store import resolve_fallback
@@ -54,6 +57,8 @@ class RunRequest:
     monitor_rate_hz: int | None = None  # None: the instrument's default (power/instruments/*.yaml)
     interface_board: bool = False  # talk through an energy-mode interface board (`dut <cmd>%`)
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
+    firmware: Path | None = None  # emulated boards: the ELF to run (default: the last `tinyperf build`)
+    builds_dir: Path = Path("builds")
 
 
 @dataclass
@@ -64,12 +69,17 @@ class RunOutcome:
     model: ResolvedModel
     figures: dict
     dataset_note: str
+    firmware: BuildManifest | None = None
 
 
 def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,
               stack: contextlib.ExitStack, energy_wire: Path | None = None) -> str:
     if request.port:
         return request.port
+    if board.emulator is not None:
+        emulated = start_emulated_board(board, _emulated_firmware(board, request))
+        stack.callback(emulated.stop)
+        return emulated.url
     if board.simulated:
         sim = start_sim_board(board.id, request.benchmark, model.path, request.pacing, request.baud,
                               bin_format=entry.input.bin_format, energy_wire=energy_wire,
@@ -85,6 +95,29 @@ def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: Mo
             "connected; pass --port PATH (see `tinyperf ports`)"
         )
     raise LinkError(f"several {board.name} boards are connected ({', '.join(found)}); choose one with --port")
+
+
+def _emulated_firmware(board: Board, request: RunRequest) -> Path:
+    if request.firmware is not None:
+        return request.firmware
+    manifest = load_build_manifest(request.builds_dir, board.id)
+    assert manifest is not None  # checked by _firmware_manifest before the session started
+    return builds_folder(request.builds_dir, board.id) / manifest.elf
+
+
+def _firmware_manifest(board: Board, request: RunRequest) -> BuildManifest | None:
+    """An emulated board runs the last firmware built for it; it must be built for this benchmark."""
+    if board.emulator is None or request.port or request.firmware is not None:
+        return None
+    manifest = load_build_manifest(request.builds_dir, board.id)
+    build_hint = f"`tinyperf build --board {board.id} --benchmark {request.benchmark}`"
+    if manifest is None:
+        raise ConfigError(f"no firmware built for {board.id} in {request.builds_dir}/; run {build_hint} first "
+                          "(or pass --firmware ELF)")
+    if manifest.benchmark != request.benchmark:
+        raise ConfigError(f"{builds_folder(request.builds_dir, board.id)} holds {manifest.benchmark} firmware, "
+                          f"not {request.benchmark}; run {build_hint}")
+    return manifest
 
 
 def _perf_inputs(entry: ModelEntry, samples: list[Sample] | None) -> tuple[list[tuple[str, bytes]], str]:
@@ -118,6 +151,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     samples = load_dataset(dataset, entry) if dataset else None
     dataset_note = _dataset_note(dataset)
     monitor_spec = _monitor_spec(request, board)
+    firmware = _firmware_manifest(board, request)
     session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
     session.journal({"event": "start", "request": _jsonable(asdict(request))})
     try:
@@ -161,7 +195,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
         (session.root / "error.txt").write_text(f"{e}\n\n{traceback.format_exc()}", encoding="utf-8")
         session.journal({"event": "error", "message": str(e)})
         raise
-    outcome = RunOutcome(session, board, identity, model, figures, dataset_note)
+    outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
     _write_results(request, outcome, entry)
     return outcome
 
@@ -224,6 +258,10 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
     lines = []
     if outcome.board.simulated:
         lines.append(SIMULATED_NOTE.format(board=outcome.board.id))
+    if outcome.board.emulator is not None:
+        lines.append(outcome.board.emulator.timing_note)
+    if outcome.firmware is not None and outcome.firmware.engine == "test":
+        lines.append(outcome.firmware.engine_note)
     if outcome.model.fallback:
         lines.append(f"FALLBACK MODEL: {outcome.model.path} is NOT the official {request.benchmark} model "
                      f"({outcome.model.label}).")
@@ -270,6 +308,7 @@ def _write_results(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) 
                   "official": outcome.model.official, "fallback": outcome.model.fallback,
                   "label": outcome.model.label, "source": outcome.model.source},
         "dataset": outcome.dataset_note,
+        "firmware": asdict(outcome.firmware) if outcome.firmware else None,
         **outcome.figures,
     }
     outcome.session.write_results(lines, data, "\n".join(lines))

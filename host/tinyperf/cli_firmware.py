@@ -1,0 +1,118 @@
+"""`tinyperf build` and `tinyperf flash`: thin commands over tinyperf.build and tinyperf.flash."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+import time
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tinyperf.cli_choices import Benchmark
+
+
+class EngineChoice(str, Enum):
+    auto = "auto"
+    test = "test"
+    tflm = "tflm"
+
+
+class TimestampChoice(str, Enum):
+    performance = "performance"
+    energy = "energy"
+
+
+def register(app: typer.Typer, console: Console, user_errors: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Adds the commands to `app` (called by cli.py, which owns the console and error handling)."""
+    @app.command()
+    @user_errors
+    def build(
+        board: Annotated[str, typer.Option(help="Board id with a firmware port: qemu-mps2-an386, nucleo-l4r5zi, "
+                                           "posix-host (see `tinyperf boards`).")],
+        benchmark: Annotated[Benchmark, typer.Option(help="Benchmark (model) the firmware runs.")],
+        model: Annotated[Path | None, typer.Option(help="A .tflite file instead of the official model.")] = None,
+        builder: Annotated[str | None, typer.Option(
+            help="cmake or platformio (default: the board's first; nucleo-l4r5zi: platformio).")] = None,
+        engine: Annotated[EngineChoice, typer.Option(
+            help="tflm: TensorFlow Lite Micro (needs --tflm-dir/TFLM_DIR with CMake; PlatformIO fetches the pinned "
+            "commit); test: a CRC-32 stand-in that proves harness, protocol and port; auto: tflm when a TFLM "
+            "tree or PlatformIO is used, else test.")] = EngineChoice.auto,
+        timestamp_mode: Annotated[TimestampChoice, typer.Option(
+            help="performance: timestamps print m-lap-us; energy: they pulse the timestamp GPIO (D7).")]
+        = TimestampChoice.performance,
+        tflm_dir: Annotated[Path | None, typer.Option(
+            help="A TFLM tree made by TFLM's create_tflm_tree.py (default: $TFLM_DIR).")] = None,
+        builds_dir: Annotated[Path, typer.Option(help="Output: BUILDS_DIR/<board>/ (firmware.elf, build.json).")]
+        = Path("builds"),
+    ) -> None:
+        """Build the device harness for a board: generate its config from the model, then compile.
+
+        The result, BUILDS_DIR/<board>/firmware.elf with build.json saying which toolchain and which
+        engine (TFLM or test engine) made it, is what `tinyperf flash` and `tinyperf run` use.
+        """
+        from tinyperf.build.firmware import BuildRequest, build_firmware, builds_folder
+
+        request = BuildRequest(board=board, benchmark=benchmark.value, model=model, builder=builder,
+                               engine=engine.value, timestamp_mode=timestamp_mode.value, builds_dir=builds_dir,
+                               tflm_dir=tflm_dir)
+        with console.status(f"building {benchmark.value} firmware for {board}"):
+            started = time.monotonic()
+            manifest = build_firmware(request)
+        console.print(f"built {builds_folder(builds_dir, board) / manifest.elf} in {time.monotonic() - started:.1f} s "
+                      f"({manifest.path_summary})", highlight=False, soft_wrap=True)
+        if manifest.engine == "test":
+            console.print(f"[yellow]{manifest.engine_note}[/]", highlight=False)
+
+    @app.command()
+    @user_errors
+    def flash(
+        board: Annotated[str, typer.Option(help="Board id (see `tinyperf boards`).")],
+        firmware: Annotated[Path | None, typer.Option(
+            help="ELF to flash (default: BUILDS_DIR/<board>/ from `tinyperf build`).")] = None,
+        method: Annotated[str | None, typer.Option(
+            help="openocd, pyocd, st-flash or platformio (default: the board's first installed one). "
+            "Emulated boards use qemu / process.")] = None,
+        probe: Annotated[str | None, typer.Option(help="Debug probe serial number, when several are connected.")]
+        = None,
+        port: Annotated[str | None, typer.Option(help="Serial port to verify on (default: found by USB id).")] = None,
+        builds_dir: Annotated[Path, typer.Option(help="Where `tinyperf build` put the firmware.")] = Path("builds"),
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the flashing command; run nothing.")] = False,
+    ) -> None:
+        """Flash a board, then check it answers `name%` and `profile%` with the model that was built.
+
+        For an emulated board (qemu-mps2-an386) this starts QEMU with the firmware, verifies it and
+        keeps it running, printing the URL a runner connects to, until Ctrl-C.
+        """
+        from tinyperf.flash.flashing import FlashRequest, flash_board
+
+        request = FlashRequest(board=board, firmware=firmware, method=method, probe=probe, port=port,
+                               builds_dir=builds_dir, dry_run=dry_run)
+        with console.status(f"flashing {board}"):
+            outcome = flash_board(request)
+        if dry_run:
+            shown = shlex.join(outcome.argv) if outcome.argv else f"start {outcome.method} with {outcome.firmware}"
+            console.print(f"would run: {shown}", highlight=False, soft_wrap=True)
+            return
+        table = Table(title=f"{board} flashed with {outcome.method}")
+        table.add_column("check", no_wrap=True)
+        table.add_column("answer", overflow="fold")
+        assert outcome.identity is not None
+        table.add_row("firmware", str(outcome.firmware))
+        table.add_row("name%", outcome.identity.name)
+        table.add_row("profile%", f"{outcome.identity.profile} / model {outcome.identity.model}")
+        if outcome.manifest is not None:
+            table.add_row("built with", outcome.manifest.path_summary)
+        console.print(table)
+        if outcome.emulated is not None:
+            console.print(f"running at {outcome.emulated.url} (e.g. tinyperf run --board {board} --port "
+                          f"{outcome.emulated.url} --mode performance); Ctrl-C stops it", highlight=False,
+                          soft_wrap=True)
+            try:
+                outcome.emulated.process.wait()
+            finally:
+                outcome.emulated.stop()
