@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-
-import yaml
 from typing import Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tinyperf.errors import ConfigError

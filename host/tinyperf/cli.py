@@ -16,8 +16,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from tinyperf import __version__, cli_firmware
-from tinyperf.cli_choices import Benchmark
 from tinyperf.boards import load_boards
+from tinyperf.cli_choices import Benchmark
 from tinyperf.errors import TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
 from tinyperf.runner import Mode, RunOutcome, RunRequest, execute

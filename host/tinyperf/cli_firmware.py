@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable
 import time
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,7 +27,10 @@ class TimestampChoice(str, Enum):
     energy = "energy"
 
 
-def register(app: typer.Typer, console: Console, user_errors: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:
     """Adds the commands to `app` (called by cli.py, which owns the console and error handling)."""
     @app.command()
     @user_errors
