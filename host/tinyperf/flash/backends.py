@@ -12,11 +12,13 @@ from pathlib import Path
 
 from tinyperf.backends import Registry
 from tinyperf.boards import Board
-from tinyperf.errors import ConfigError
+from tinyperf.errors import ConfigError, ToolError
 from tinyperf.resources import data_dir
 from tinyperf.tools import run_tool
 
 FLASH_TIMEOUT_S = 180.0
+PROBE_HINT = ("check the debug probe: the board's USB (ST-LINK) cable is in, the tool may use it (Linux: the "
+              "stlink udev rules), and with several probes choose one with --probe SERIAL")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,10 @@ class Flasher(ABC):
     def argv(self, job: FlashJob) -> list[str]: ...
 
     def flash(self, job: FlashJob) -> str:
-        return run_tool(self.argv(job), f"flashing {job.board.id} with {self.name}", FLASH_TIMEOUT_S)
+        try:
+            return run_tool(self.argv(job), f"flashing {job.board.id} with {self.name}", FLASH_TIMEOUT_S)
+        except ToolError as e:
+            raise ToolError(f"{e}\n{PROBE_HINT}") from e
 
 
 def _setting(board: Board, value: object, field: str, method: str) -> None:

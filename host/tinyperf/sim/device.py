@@ -6,6 +6,7 @@ Replies follow ../shared/transcripts byte for byte (only the vendor name and tim
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -28,6 +29,15 @@ HELP_TEXT = (
     "infer N [W=0]: Load input, execute N inferences after W warmup loops\r\n"
     "results      : Return the result fp32 vector\r\n"
 )
+
+
+_LEADING_INT = re.compile(r"[+-]?\d*")
+
+
+def c_atoi(word: str) -> int:
+    """C's atoi, as reference firmware parses numbers: sign and digits up to the first other character."""
+    digits = _LEADING_INT.match(word).group(0)  # type: ignore[union-attr]
+    return int(digits) if digits.lstrip("+-") else 0
 
 
 class SimDevice:
@@ -114,7 +124,7 @@ class SimDevice:
     def _db_load(self, args: list[str]) -> list[str]:
         if not args:
             return ["e-[Command 'db load' requires the # of bytes]"]
-        size = int(args[0]) if args[0].isdigit() else 0
+        size = c_atoi(args[0])
         if size <= 0:
             return ["e-[Command 'db load' must be >0 bytes]"]
         if size > self.max_input_bytes:  # reference firmware would overrun its buffer here
@@ -146,8 +156,8 @@ class SimDevice:
         return [*lines, ""]
 
     def _infer(self, args: list[str]) -> list[str]:
-        count = int(args[0]) if args and args[0].lstrip("-").isdigit() else 1
-        warmup = int(args[1]) if len(args) > 1 and args[1].lstrip("-").isdigit() else 0
+        count = c_atoi(args[0]) if args else 1
+        warmup = c_atoi(args[1]) if len(args) > 1 else 0
         if count <= 0:
             return ["e-[Inference iterations must be >0]"]
         if warmup < 0:
