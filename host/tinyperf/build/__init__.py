@@ -1,0 +1,1 @@
+"""Firmware builds: generate the model-specific sources, then compile with CMake or PlatformIO."""
