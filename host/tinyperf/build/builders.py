@@ -12,9 +12,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+from tinyperf.backends import Registry
 from tinyperf.boards import Board
 from tinyperf.errors import ConfigError
-from tinyperf.backends import Registry
 from tinyperf.tools import require_tool, run_tool, tool_version
 
 CONFIGURE_TIMEOUT_S = 120.0
