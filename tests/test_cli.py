@@ -29,7 +29,8 @@ def test_ports_runs_without_hardware() -> None:
 def test_identify_known_usb_ids() -> None:
     from tinyperf.ports import identify
 
-    assert identify("0483:374B") == "board nucleo-l4r5zi"
+    # every Nucleo-144 talks through the same ST-LINK VCP: the USB id names all candidates
+    assert identify("0483:374B") == "board nucleo-h743zi, board nucleo-l4r5zi"
     assert "LPM01A" in (identify("0483:5740") or "")
     assert identify("1234:5678") is None
 
