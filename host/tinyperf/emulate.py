@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tinyperf.boards import Board
 from tinyperf.errors import ConfigError, LinkError
-from tinyperf.tools import require_tool
+from tinyperf.tools import require_tool, stop_process
 
 START_TIMEOUT_S = 20.0
 _QEMU_LISTENING = re.compile(r"waiting for connection on.*tcp:([\d.]+):(\d+)")
@@ -29,13 +29,7 @@ class EmulatedBoard:
     argv: list[str]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        stop_process(self.process, self.process.terminate)
 
     def __enter__(self) -> EmulatedBoard:
         return self

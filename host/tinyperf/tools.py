@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from tinyperf.errors import ToolError
@@ -64,3 +64,15 @@ def tool_version(program: str) -> str:
         return ""
     lines = (done.stdout or done.stderr).strip().splitlines()
     return lines[0] if lines else ""
+
+
+def stop_process(process: subprocess.Popen, ask: Callable[[], None]) -> None:
+    """Stop a child we started: ask it (`ask`), give it 5 s, then kill it. Idempotent."""
+    if process.poll() is not None:
+        return
+    ask()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)

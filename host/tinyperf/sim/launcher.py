@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyperf.errors import LinkError
+from tinyperf.tools import stop_process
 
 START_TIMEOUT_S = 30.0
 
@@ -19,14 +20,8 @@ class SimBoardProcess:
     process: subprocess.Popen
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            if self.process.stdin:
-                self.process.stdin.close()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+        """Closing its stdin asks the sim process to exit cleanly (it watches stdin)."""
+        stop_process(self.process, lambda: self.process.stdin.close() if self.process.stdin else None)
 
     def __enter__(self) -> SimBoardProcess:
         return self
