@@ -83,21 +83,20 @@ def _replay_transcript(url: str) -> None:
     """Every reply equals the real TFLM firmware's, except vendor, times, and result values, which must
     equal the test engine's CRC formula for the bytes the transcript loaded."""
     loaded = bytearray(490)
+    at = 0
     with open_link(url, 115200) as link:
         _read_reply(link, 5.0)  # boot banner (QEMU delivers it on connect)
         for direction, text in transcript():
             if direction == "tx":
                 link.write(text.encode("ascii"))
                 if text.startswith("db ") and all(c in "0123456789abcdef" for c in text[3:-1]) and len(text) > 10:
-                    loaded_bytes = bytes.fromhex(text[3:-1])
-                    offset = getattr(_replay_transcript, "_at", 0)
-                    loaded[offset : offset + len(loaded_bytes)] = loaded_bytes
-                    _replay_transcript._at = offset + len(loaded_bytes)  # type: ignore[attr-defined]
+                    chunk = bytes.fromhex(text[3:-1])
+                    loaded[at : at + len(chunk)] = chunk
+                    at += len(chunk)
                 sent = text
             elif text:
                 expected = _RESULTS.sub(crc_engine_results(bytes(loaded), 12), text.encode("ascii"))
                 assert _normalise(_read_reply(link)) == _normalise(expected), f"reply to {sent!r}"
-    _replay_transcript._at = 0  # type: ignore[attr-defined]
 
 
 def test_posix_harness_answers_the_firmware_transcript(posix_firmware: Path) -> None:

@@ -73,11 +73,12 @@ class RunOutcome:
 
 
 def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,
-              stack: contextlib.ExitStack, energy_wire: Path | None = None) -> str:
+              stack: contextlib.ExitStack, energy_wire: Path | None = None,
+              firmware: BuildManifest | None = None) -> str:
     if request.port:
         return request.port
     if board.emulator is not None:
-        emulated = start_emulated_board(board, _emulated_firmware(board, request))
+        emulated = start_emulated_board(board, _emulated_firmware(board, request, firmware))
         stack.callback(emulated.stop)
         return emulated.url
     if board.simulated:
@@ -97,10 +98,9 @@ def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: Mo
     raise LinkError(f"several {board.name} boards are connected ({', '.join(found)}); choose one with --port")
 
 
-def _emulated_firmware(board: Board, request: RunRequest) -> Path:
+def _emulated_firmware(board: Board, request: RunRequest, manifest: BuildManifest | None) -> Path:
     if request.firmware is not None:
         return request.firmware
-    manifest = load_build_manifest(request.builds_dir, board.id)
     assert manifest is not None  # checked by _firmware_manifest before the session started
     return builds_folder(request.builds_dir, board.id) / manifest.elf
 
@@ -165,7 +165,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
                 monitor.power_on()
                 monitor.start()
                 stack.callback(_finish_acquisition, monitor, session)
-            url = _port_for(board, request, model, entry, stack, wire)
+            url = _port_for(board, request, model, entry, stack, wire, firmware)
             link = stack.enter_context(
                 RecordingLink(open_link(url, request.baud or board.baud), session.log_path)
             )
