@@ -88,12 +88,12 @@ def test_device_not_answering(tmp_path: Path) -> None:
     tty.setraw(slave)
     try:
         message = _fails_cleanly(_run("--port", os.ttyname(slave), "--timeout", "0.5", tmp_path=tmp_path),
-                                 "did not answer 'name%' within 0.5 s")
+                                 "did not answer 'tp-caps%' within 0.5 s")
     finally:
         os.close(master)
         os.close(slave)
     (session,) = (tmp_path / "sessions").iterdir()
-    assert "name%" in (session / "log.txt").read_text()  # the transcript survives the failure
+    assert "tp-caps%" in (session / "log.txt").read_text()  # the transcript survives the failure
     assert message.startswith("error:")
 
 

@@ -33,8 +33,9 @@ def _checker_value(results_txt: Path, pattern: re.Pattern) -> float:
 
 @pytest.mark.parametrize("benchmark", ["kws01", "vww01", "ad01", "ic01"])
 def test_performance_run_lands_within_15_percent_of_published(benchmark: str, tmp_path: Path) -> None:
+    protocol = "legacy" if benchmark in ("kws01", "ad01") else "auto"  # both protocols, two benchmarks each
     result = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", benchmark, "--mode", "performance",
-                     "--sessions-dir", str(tmp_path))
+                     "--sessions-dir", str(tmp_path), "--protocol", protocol)
     assert result.returncode == 0, result.stderr
     assert "simulated" in result.stdout
     session = _session(tmp_path)
@@ -47,8 +48,15 @@ def test_performance_run_lands_within_15_percent_of_published(benchmark: str, tm
     assert len(data["windows"]) == 5
     assert all(w["seconds"] >= 10.0 and w["count"] >= 10 for w in data["windows"])
     sent = b"".join(b for _, d, b in read_transcript(session / "log.txt") if d == ">")
-    assert sent.startswith(b"name%profile%db load ")
-    assert sent.count(b"infer ") == 6  # one calibration + five windows
+    # one calibration, five windows, five single-inference consistency checks
+    if protocol == "legacy":
+        assert sent.startswith(b"name%profile%db load ")
+        assert sent.count(b"infer ") == 11
+    else:
+        assert sent.startswith(b"tp-caps%\x00")  # negotiated, then everything in frames
+        assert sent.count(b"tp-infer ") == 11 and b"db load" not in sent
+    assert data["link"]["protocol"] == ("legacy" if protocol == "legacy" else "extended")
+    assert data["consistency"]["consistent"] is True and data["consistency"]["checked"] == 5
 
 
 def test_kws_accuracy_on_reference_labelled_set(tmp_path: Path) -> None:

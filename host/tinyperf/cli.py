@@ -18,9 +18,9 @@ from rich.table import Table
 from tinyperf import __version__, cli_firmware
 from tinyperf.boards import load_boards
 from tinyperf.cli_choices import Benchmark
-from tinyperf.errors import TinyperfError
+from tinyperf.errors import ConfigError, TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
-from tinyperf.runner import Mode, RunOutcome, RunRequest, execute
+from tinyperf.runner import Mode, RunOutcome, RunRequest, execute, resumed_request
 
 app = typer.Typer(
     help="Benchmark TinyML firmware over the MLPerf Tiny / EEMBC device protocol "
@@ -46,6 +46,12 @@ class ModeName(str, Enum):
     energy = "energy"
 
 
+class ProtocolChoice(str, Enum):
+    auto = "auto"
+    legacy = "legacy"
+    extended = "extended"
+
+
 class ModelChoice(str, Enum):
     official = "official"
     fallback = "fallback"
@@ -67,6 +73,8 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             if _state["debug"]:
                 raise
             err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            for note in getattr(e, "__notes__", []):
+                err_console.print(note, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]: what was measured so far is in the session journal")
@@ -168,12 +176,22 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
         table.add_row("window min / max", f"{f['min_throughput']:.3f} / {f['max_throughput']:.3f} inf./s")
         table.add_row("window CV", f"{f['cv_percent']:.2f} %")
         _add_window_rows(table, f)
+        consistency = f.get("consistency")
+        if consistency:
+            table.add_row("repeat consistency", "yes" if consistency["consistent"] else
+                          f"[red]NO: {len(consistency['mismatches'])} windows differ from one infer 1 0")
     elif "auc" in f:
         table.add_row("AUC", f"{f['auc']:.3f}")
         table.add_row("samples", str(len(f["samples"])))
     else:
         table.add_row("top-1", f"{f['top1_percent']:.2f} %")
         table.add_row("samples", str(len(f["samples"])))
+    if mode == "accuracy":
+        table.add_row("valid (MLPerf rules)", "yes" if f["valid"] else "[red]NO: " + "; ".join(f["problems"]))
+    link = f.get("link")
+    if link:
+        table.add_row("link", f"{link['protocol']} at {link['baud']} baud; {link['recoveries']} recoveries"
+                      + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else ""))
     table.add_row("model", outcome.model.label)
     if mode == "accuracy":
         table.add_row("dataset", outcome.dataset_note)
@@ -204,9 +222,11 @@ def _confusion_table(figures: dict) -> Table:
 @app.command()
 @user_errors
 def run(
-    board: Annotated[str, typer.Option(help="Board id (see `tinyperf boards`), e.g. sim-nucleo-l4r5zi.")],
-    mode: Annotated[ModeName, typer.Option(
-        help="performance: 5 timed windows; accuracy: every dataset row; energy: 5 windows metered by --monitor.")],
+    board: Annotated[str | None, typer.Option(
+        help="Board id (see `tinyperf boards`), e.g. sim-nucleo-l4r5zi.")] = None,
+    mode: Annotated[ModeName | None, typer.Option(
+        help="performance: 5 timed windows; accuracy: every dataset row; energy: 5 windows metered by --monitor.")
+    ] = None,
     benchmark: Annotated[Benchmark | None, typer.Option(
         help="MLPerf Tiny benchmark the firmware runs (emulated boards: default, the one last built).")] = None,
     port: Annotated[
@@ -245,20 +265,44 @@ def run(
         help="Emulated boards: the firmware ELF to run (default: the last `tinyperf build` in --builds-dir).")] = None,
     builds_dir: Annotated[Path, typer.Option(help="Where `tinyperf build` keeps firmware, one folder per board.")]
     = Path("builds"),
+    protocol: Annotated[ProtocolChoice, typer.Option(
+        help="auto: the tinyperf extension (binary CRC frames, pipelined loads, device-side ad01 windows) when "
+        "the device answers tp-caps%, else the legacy protocol; legacy: never ask; extended: require it.")
+    ] = ProtocolChoice.auto,
+    fast_baud: Annotated[int | None, typer.Option(
+        help="Extension only: switch the link to this baud rate after connecting (falls back to the board's "
+        "rate if the device cannot hear it).")] = None,
+    resume: Annotated[Path | None, typer.Option(
+        help="Continue an accuracy run that crashed or was interrupted, from its session folder; finished "
+        "samples are kept, not redone. Other options come from the session (--port may be given anew).")
+    ] = None,
+    inject_faults: Annotated[str | None, typer.Option(
+        help="Testing: a fault plan for the link, e.g. corrupt=0.01,hang=0.002,seed=1 (drop, corrupt, "
+        "duplicate, delay, hang, reset: probabilities per write; hang/reset need a simulated board).")
+    ] = None,
+    sim_option: Annotated[list[str] | None, typer.Option(
+        help="Simulated board behaviour: legacy-only (answer as unmodified MLPerf Tiny firmware), "
+        "reuses-input-tensor (repeated inference changes its input), max-baud=N. Repeatable.")] = None,
 ) -> None:
     """Run one benchmark in one mode and write a session folder (log.txt, results.txt, results.json)."""
-    bench = _run_benchmark(board, benchmark, builds_dir)
-    request = RunRequest(
-        board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value, port=port,
-        dataset=dataset, model=model,
-        sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
-        performance=PerformanceSettings(min_window_s=min_window), models=models.value,
-        monitor=monitor, monitor_rate_hz=monitor_rate, interface_board=interface_board,
-    )
+    if resume is not None:
+        request = resumed_request(resume, port)
+    else:
+        if board is None or mode is None:
+            raise ConfigError("--board and --mode are required (or --resume SESSION to continue a run)")
+        bench = _run_benchmark(board, benchmark, builds_dir)
+        request = RunRequest(
+            board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value, port=port,
+            dataset=dataset, model=model,
+            sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
+            performance=PerformanceSettings(min_window_s=min_window), models=models.value,
+            monitor=monitor, monitor_rate_hz=monitor_rate, interface_board=interface_board,
+            protocol=protocol.value, fast_baud=fast_baud, faults=inject_faults, sim_options=tuple(sim_option or ()),
+        )
     with _progress() as progress:
-        outcome = execute(request, RichProgress(progress, bench))
-    _render_outcome(outcome, mode.value)
-    if mode in (ModeName.performance, ModeName.energy) and not outcome.figures["valid"]:
+        outcome = execute(request, RichProgress(progress, request.benchmark), resume)
+    _render_outcome(outcome, request.mode)
+    if not outcome.figures.get("valid", True):
         raise typer.Exit(1)
 
 

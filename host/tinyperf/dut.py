@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tinyperf.errors import ProtocolError
-from tinyperf.protocol.client import LegacyClient
+from tinyperf.protocol.client import LegacyClient, Reply
+from tinyperf.protocol.extended import ExtendedClient, buffer_crc
 from tinyperf.protocol.legacy import (
     Expecting,
     InferDone,
@@ -49,12 +50,37 @@ def _single(reply_events: list, what: str, command: str):  # type: ignore[no-unt
     return reply_events[0]
 
 
-class Device:
-    """name/profile/load/infer/results/timestamp, each checked against what the protocol promises."""
+@dataclass(frozen=True)
+class Staged:
+    """An input written to one of the extension's buffers; commands name it by buffer, length and CRC."""
 
-    def __init__(self, client: LegacyClient, chunk_bytes: int = 31) -> None:
+    buffer: int
+    length: int
+    crc: str
+
+    def words(self) -> str:
+        return f"{self.buffer} {self.length} {self.crc}"
+
+
+class Device:
+    """name/profile/load/infer/results/timestamp, each checked against what the protocol promises.
+
+    Over an ExtendedClient the same calls go in CRC-checked frames (loads as binary data frames into
+    buffer 0), and `stage`/`start_*`/`finish_*` overlap the next input's download with an inference.
+    """
+
+    def __init__(self, client: LegacyClient | ExtendedClient, chunk_bytes: int = 31) -> None:
         self.client = client
         self.chunk_bytes = chunk_bytes
+        self._loaded: Staged | None = None
+
+    @property
+    def extended(self) -> ExtendedClient | None:
+        return self.client if isinstance(self.client, ExtendedClient) else None
+
+    @property
+    def protocol(self) -> str:
+        return "extended" if self.extended else "legacy"
 
     def identify(self) -> Identity:
         name = _single(self.client.command("name").of_type(Name), "m-name-dut", "name%").text
@@ -66,8 +92,17 @@ class Device:
     def timestamp(self) -> int:
         return _single(self.client.command("timestamp").of_type(LapUs), "m-lap-us", "timestamp%").microseconds
 
+    def stage(self, buffer: int, data: bytes, on_chunk: Callable[[int], None] | None = None) -> Staged:
+        """Extension only: write `data` into `buffer` (binary frames, CRC-checked, resent when lost)."""
+        assert self.extended is not None, "staging into buffers needs the tinyperf extension"
+        self.extended.write_buffer(buffer, data, on_chunk)
+        return Staged(buffer, len(data), buffer_crc(data))
+
     def load(self, data: bytes, on_chunk: Callable[[int], None] | None = None) -> None:
-        """Fill the device input buffer with `data` (hex chunks, one command each)."""
+        """Fill the device input buffer with `data` (legacy: hex chunks, one command each)."""
+        if self.extended is not None:
+            self._loaded = self.stage(0, data, on_chunk)
+            return
         first, *chunks = load_commands(data, self.chunk_bytes)
         expecting = _single(self.client.command(first).of_type(Expecting), "m-[Expecting N bytes]", first)
         if expecting.nbytes != len(data):
@@ -81,20 +116,42 @@ class Device:
             if on_chunk is not None:
                 on_chunk((i + 1) * self.chunk_bytes)
 
+    def _infer_command(self, count: int, warmup: int) -> str:
+        if self.extended is None:
+            return f"infer {count} {warmup}"
+        if self._loaded is None:
+            raise ProtocolError("nothing loaded: load an input before infer over the extension")
+        return f"tp-infer {self._loaded.words()} {count} {warmup}"
+
     def infer(self, count: int, warmup: int, timeout_s: float) -> InferResult:
-        command = f"infer {count} {warmup}"
-        reply = self.client.command(command, timeout_s)
-        laps = reply.of_type(LapUs)
-        if len(laps) != 2 or not reply.of_type(InferDone):
-            raise ProtocolError(
-                f"reply to {command!r} needs two m-lap-us lines and m-infer-done; got {list(reply.lines)}"
-            )
-        results = _single(reply.of_type(Results), "m-results", command)
-        return InferResult(count, warmup, laps[0].microseconds, laps[1].microseconds, results.values)
+        command = self._infer_command(count, warmup)
+        return _infer_result(command, self.client.command(command, timeout_s), count, warmup)
+
+    def start_infer(self, staged: Staged, count: int, warmup: int, timeout_s: float) -> int:
+        assert self.extended is not None
+        return self.extended.start(f"tp-infer {staged.words()} {count} {warmup}", timeout_s)
+
+    def finish_infer(self, ticket: int, count: int, warmup: int) -> InferResult:
+        assert self.extended is not None
+        reply = self.extended.finish(ticket)
+        return _infer_result(reply.command, reply, count, warmup)
+
+    def start_slide(self, staged: Staged, window: int, stride: int, timeout_s: float) -> int:
+        """Device-side sliding windows: one inference per `window` bytes, `stride` apart."""
+        assert self.extended is not None
+        return self.extended.start(f"tp-slide {staged.words()} {window} {stride}", timeout_s)
+
+    def finish_slide(self, ticket: int, expected_windows: int) -> list[tuple[float, ...]]:
+        assert self.extended is not None
+        reply = self.extended.finish(ticket)
+        values = [r.values for r in reply.of_type(Results)]
+        if len(values) != expected_windows:
+            raise ProtocolError(f"{reply.command!r} answered {len(values)} windows, expected {expected_windows}")
+        return values
 
     def infer_energy(self, count: int, warmup: int, timeout_s: float) -> tuple[float, ...]:
         """Energy mode: the timestamps are GPIO edges the monitor sees, so the reply carries no m-lap-us."""
-        command = f"infer {count} {warmup}"
+        command = self._infer_command(count, warmup)
         reply = self.client.command(command, timeout_s)
         if reply.of_type(LapUs):
             raise ProtocolError(f"the device answered {command!r} with m-lap-us lines: it is in performance "
@@ -105,3 +162,11 @@ class Device:
 
     def results(self) -> tuple[float, ...]:
         return _single(self.client.command("results").of_type(Results), "m-results", "results%").values
+
+
+def _infer_result(command: str, reply: Reply, count: int, warmup: int) -> InferResult:
+    laps = reply.of_type(LapUs)
+    if len(laps) != 2 or not reply.of_type(InferDone):
+        raise ProtocolError(f"reply to {command!r} needs two m-lap-us lines and m-infer-done; got {list(reply.lines)}")
+    results = _single(reply.of_type(Results), "m-results", command)
+    return InferResult(count, warmup, laps[0].microseconds, laps[1].microseconds, results.values)

@@ -56,3 +56,21 @@ class MonitorError(TinyperfError):
 
 class ToolError(TinyperfError):
     """An external program (compiler, flasher, emulator) is missing or failed; names the package or command."""
+
+
+class DeviceUnresponsive(LinkError):
+    """A frame went unanswered through every retry: the device is hung or gone (recovery resets it)."""
+
+    def __init__(self, awaited: str, attempts: int, limit_s: float) -> None:
+        self.awaited = awaited
+        self.attempts = attempts
+        super().__init__(f"device did not answer {awaited} in {attempts} tries of {limit_s:.1f} s each; "
+                         "it is hung, reset or unplugged")
+
+
+class DeviceRebooted(LinkError):
+    """The device printed its boot banner in the middle of a command: its buffers are gone."""
+
+
+class RunInterrupted(TinyperfError):
+    """The user stopped a run (Ctrl-C); what was finished is journaled and the run can be resumed."""

@@ -6,7 +6,8 @@ import contextlib
 import json
 import platform
 import traceback
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
 
@@ -15,11 +16,14 @@ from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
 from tinyperf.build.firmware import BuildManifest, builds_folder
 from tinyperf.build.firmware import load_manifest as load_build_manifest
+from tinyperf.connection import Connection, ConnectionSettings, Protocol
 from tinyperf.datasets import Sample, load_dataset
-from tinyperf.dut import Device, Identity
+from tinyperf.dut import Identity
 from tinyperf.emulate import start_emulated_board
-from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError
-from tinyperf.link import RecordingLink, open_link
+from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError, RunInterrupted
+from tinyperf.flash.reset import board_reset_action
+from tinyperf.link import Link, RecordingLink, open_link
+from tinyperf.link.faults import FaultLink, FaultPlan
 from tinyperf.model_store import resolve_fallback
 from tinyperf.models import ModelEntry, ResolvedModel, fallback_entry, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
@@ -29,9 +33,8 @@ from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.ports import find_board_ports
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
-from tinyperf.protocol.client import LegacyClient
-from tinyperf.session import Session
-from tinyperf.sim.launcher import start_sim_board
+from tinyperf.session import Session, finished_samples, journaled_request
+from tinyperf.sim.launcher import SimBoardProcess, start_sim_board
 from tinyperf.smoke.store import smoke_dataset
 
 Mode = Literal["performance", "accuracy", "energy"]
@@ -59,6 +62,10 @@ class RunRequest:
     performance: PerformanceSettings = field(default_factory=PerformanceSettings)
     firmware: Path | None = None  # emulated boards: the ELF to run (default: the last `tinyperf build`)
     builds_dir: Path = Path("builds")
+    protocol: Protocol = "auto"  # auto: the tinyperf extension when the device offers it, else legacy
+    fast_baud: int | None = None  # extension: switch to this rate after negotiating (falls back if it fails)
+    faults: str | None = None  # fault plan for the link (tests, benchmarks): "corrupt=0.01,hang=0.002,seed=1"
+    sim_options: tuple[str, ...] = ()  # simulated boards: legacy-only, reuses-input-tensor, max-baud=N
 
 
 @dataclass
@@ -74,28 +81,45 @@ class RunOutcome:
 
 def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,
               stack: contextlib.ExitStack, energy_wire: Path | None = None,
-              firmware: BuildManifest | None = None) -> str:
+              firmware: BuildManifest | None = None) -> tuple[str, SimBoardProcess | None]:
+    """The URL to open, and the simulated board's process when this run started one (it can be reset)."""
     if request.port:
-        return request.port
+        return request.port, None
     if board.emulator is not None:
         emulated = start_emulated_board(board, _emulated_firmware(board, request, firmware))
         stack.callback(emulated.stop)
-        return emulated.url
+        return emulated.url, None
     if board.simulated:
+        options = sim_options(request.sim_options)
         sim = start_sim_board(board.id, request.benchmark, model.path, request.pacing, request.baud,
                               bin_format=entry.input.bin_format, energy_wire=energy_wire,
-                              interface_baud=INTERFACE_DUT_BAUD if request.interface_board else None)
+                              interface_baud=INTERFACE_DUT_BAUD if request.interface_board else None, **options)
         stack.callback(sim.stop)
-        return sim.url
+        return sim.url, sim
     found = find_board_ports(board.usb_ids)
     if len(found) == 1:
-        return found[0]
+        return found[0], None
     if not found:
         raise LinkError(
             f"no --port given and no {board.name} (USB {', '.join(board.usb_ids) or 'id unknown'}) is "
             "connected; pass --port PATH (see `tinyperf ports`)"
         )
     raise LinkError(f"several {board.name} boards are connected ({', '.join(found)}); choose one with --port")
+
+
+def sim_options(words: tuple[str, ...]) -> dict:
+    """`legacy-only`, `reuses-input-tensor`, `max-baud=N` -> start_sim_board keyword arguments."""
+    options: dict = {}
+    for word in words:
+        name, _, value = word.partition("=")
+        if name in ("legacy-only", "reuses-input-tensor") and not value:
+            options[name.replace("-", "_")] = True
+        elif name == "max-baud" and value.isdigit():
+            options["max_baud"] = int(value)
+        else:
+            raise ConfigError(f"unknown simulated-board option {word!r}; known: legacy-only, reuses-input-tensor, "
+                              "max-baud=N")
+    return options
 
 
 def _emulated_firmware(board: Board, request: RunRequest, manifest: BuildManifest | None) -> Path:
@@ -134,8 +158,10 @@ def _check_fits_board(board: Board, entry: ModelEntry, benchmark: str) -> None:
         )
 
 
-def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOutcome:
-    """Validate everything that can be validated before touching the device, then run."""
+def execute(request: RunRequest, progress: ProgressSink | None = None, resume: Path | None = None) -> RunOutcome:
+    """Validate everything that can be validated before touching the device, then run.
+
+    With `resume`, `request` is the one journaled in that session folder; its finished samples are kept."""
     progress = progress or NoProgress()
     board = get_board(request.board)
     entry, model = _model_for(request)
@@ -152,8 +178,16 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
     dataset_note = _dataset_note(dataset)
     monitor_spec = _monitor_spec(request, board)
     firmware = _firmware_manifest(board, request)
-    session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
-    session.journal({"event": "start", "request": _jsonable(asdict(request))})
+    fault_plan = FaultPlan.parse(request.faults) if request.faults else None
+    done: dict[str, dict] = {}
+    if resume is not None:
+        session = Session(resume)
+        done = finished_samples(session)
+        session.journal({"event": "resume", "finished_samples": len(done)})
+    else:
+        session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
+        session.journal({"event": "start", "request": _jsonable(asdict(request))})
+    connection: Connection | None = None
     try:
         with contextlib.ExitStack() as stack:
             monitor = None
@@ -165,20 +199,23 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
                 monitor.power_on()
                 monitor.start()
                 stack.callback(_finish_acquisition, monitor, session)
-            url = _port_for(board, request, model, entry, stack, wire, firmware)
-            link = stack.enter_context(
-                RecordingLink(open_link(url, request.baud or board.baud), session.log_path)
-            )
-            client = LegacyClient(link, request.timeout_s, passthrough=request.interface_board)
-            client.drain()
-            device = Device(client)
+            url, sim = _port_for(board, request, model, entry, stack, wire, firmware)
+            baud = request.baud or board.baud
+            link: Link = stack.enter_context(RecordingLink(open_link(url, baud), session.log_path))
+            if fault_plan is not None:
+                link = FaultLink(link, fault_plan, sim)
+                session.journal({"event": "faults", "plan": fault_plan.describe()})
+            settings = ConnectionSettings(baud, request.protocol, request.fast_baud, request.timeout_s,
+                                          request.interface_board)
+            connection = Connection(link, settings, _reset_action(board, sim), session.journal)
+            device = connection.open()
             identity = device.identify()
             if identity.model != request.benchmark:
                 raise ProtocolError(
                     f"the device at {url} runs model {identity.model!r}, not {request.benchmark!r}; "
                     "flash the right firmware or change --benchmark"
                 )
-            session.journal({"event": "identity", **asdict(identity), "port": url})
+            session.journal({"event": "identity", **asdict(identity), "port": url, "protocol": device.protocol})
             if request.mode == "performance":
                 inputs, dataset_note = _perf_inputs(entry, samples)
                 figures = run_performance(device, inputs, request.performance, session.journal, progress)
@@ -190,14 +227,63 @@ def execute(request: RunRequest, progress: ProgressSink | None = None) -> RunOut
                                       "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
             else:
                 assert samples is not None
-                figures = run_accuracy(device, samples, entry, session.journal, progress)
+                figures = run_accuracy(device, samples, entry, session.journal, progress, connection.recover, done)
+            figures["link"] = _link_figures(connection, link)
+    except KeyboardInterrupt:
+        session.journal({"event": "interrupted"})
+        raise RunInterrupted(f"interrupted; finished samples are journaled in {session.root}: continue with "
+                             f"`tinyperf run --resume {session.root}`") from None
     except Exception as e:
         (session.root / "error.txt").write_text(f"{e}\n\n{traceback.format_exc()}", encoding="utf-8")
         session.journal({"event": "error", "message": str(e)})
+        if request.mode == "accuracy" and (session.root / "journal.jsonl").is_file():
+            e.add_note(f"finished samples are journaled: continue with `tinyperf run --resume {session.root}`")
         raise
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
     _write_results(request, outcome, entry)
     return outcome
+
+
+def resumed_request(root: Path, port: str | None = None) -> RunRequest:
+    """The request a session was started with; only accuracy runs resume (their samples are independent)."""
+    data = dict(journaled_request(root))
+    if data.get("mode") != "accuracy":
+        raise ConfigError(f"{root} is a {data.get('mode')} run; only accuracy runs resume (performance and energy "
+                          "windows are measured again from the start: rerun them)")
+    known = {f.name for f in fields(RunRequest)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{root / 'journal.jsonl'}:1: request fields {unknown} are not known to this tinyperf")
+    data["performance"] = PerformanceSettings(**data.get("performance", {}))
+    for name in ("dataset", "model", "sessions_dir", "firmware", "builds_dir"):
+        if data.get(name) is not None:
+            data[name] = Path(data[name])
+    data["sim_options"] = tuple(data.get("sim_options", ()))
+    if port is not None:
+        data["port"] = port
+    return RunRequest(**data)
+
+
+def _reset_action(board: Board, sim: SimBoardProcess | None) -> Callable[[], None] | None:
+    """How this run can reset the board: the simulated board's reset line, or the flasher's reset."""
+    if sim is not None:
+        return sim.reset
+    if board.simulated or board.emulator is not None:
+        return None
+    return board_reset_action(board)
+
+
+def _link_figures(connection: Connection, link: Link) -> dict:
+    device = connection.device
+    figures: dict = {"protocol": device.protocol if device else "legacy", "baud": connection.baud,
+                     "recoveries": connection.recoveries}
+    if device is not None and device.extended is not None:
+        stats = connection.stats
+        figures.update(frames_sent=stats.frames_sent, frames_resent=stats.resent, naks=stats.naks,
+                       bad_frames_received=stats.bad_frames, bytes_sent=stats.bytes_sent)
+    if isinstance(link, FaultLink):
+        figures["faults_injected"] = dict(link.injected)
+    return figures
 
 
 def _monitor_spec(request: RunRequest, board: Board) -> MonitorSpec | None:
@@ -284,12 +370,26 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         )
         if not f["valid"]:
             lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
+        consistency = f.get("consistency", {})
+        if consistency and not consistency["consistent"]:
+            first = consistency["mismatches"][0]
+            lines.append(f"INCONSISTENT FIRMWARE: in {len(consistency['mismatches'])} of {consistency['checked']} "
+                         f"windows the results after N inferences differ from one `infer 1 0` on the same input "
+                         f"(window {first['window']}: {first['after_window']} vs {first['single']}); its "
+                         "repeated inference changes its own input (e.g. TFLM reusing the input tensor).")
     elif entry.scoring == "auc":
         lines.append(f"AUC = {f['auc']:.3f}")
     else:
         lines.append(f"Top-1% = {f['top1_percent']:.2f}")
     if request.mode == "accuracy":
+        if not f["valid"]:
+            lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
         lines.append(f"Dataset: {outcome.dataset_note}")
+    link = f.get("link", {})
+    if link:
+        lines.append(f"Link: {link['protocol']} protocol at {link['baud']} baud, {link['recoveries']} device "
+                     "recoveries" + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else "")
+                     + ".")
     return lines
 
 

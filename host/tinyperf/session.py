@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tinyperf.errors import ConfigError
+
 
 def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -53,3 +55,38 @@ class Session:
         _atomic_write(self.root / "results.txt", "".join(f"{now} tinyperf: {line}\n" for line in lines))
         _atomic_write(self.root / "results.json", json.dumps(data, indent=2) + "\n")
         _atomic_write(self.root / "summary.txt", summary + "\n")
+
+
+def read_journal(root: Path) -> list[dict[str, Any]]:
+    """Every record of a session's journal. A torn last line (the run was killed mid-write) is left
+    out; a broken line anywhere else is an error naming it, since later records depend on it."""
+    path = root / "journal.jsonl"
+    if not path.is_file():
+        raise ConfigError(f"{root} is not a tinyperf session folder: it has no journal.jsonl")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    records = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            if number == len(lines):
+                break
+            raise ConfigError(f"{path}:{number}: not a journal record ({e.msg})") from None
+    return records
+
+
+def journaled_request(root: Path) -> dict[str, Any]:
+    """The request a session started with (its first record)."""
+    records = read_journal(root)
+    if not records or records[0].get("event") != "start":
+        raise ConfigError(f"{root / 'journal.jsonl'}:1: expected the run's start record")
+    return records[0]["request"]
+
+
+def finished_samples(session: Session) -> dict[str, dict[str, Any]]:
+    """Accuracy samples a session already finished (succeeded or failed for good), by name."""
+    done: dict[str, dict[str, Any]] = {}
+    for record in read_journal(session.root):
+        if record.get("event") == "sample":
+            done[record["name"]] = {k: v for k, v in record.items() if k not in ("event", "t")}
+    return done

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from tinyperf.deadline import Deadline
+from tinyperf.errors import LinkError
 
 
 class Link(ABC):
@@ -21,6 +22,10 @@ class Link(ABC):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def set_baud(self, baud: int) -> None:
+        """Change the line rate (a baud switch the device agreed to); links without one refuse."""
+        raise LinkError(f"{self.url} has no baud rate to change")
 
     def __enter__(self) -> Link:
         return self

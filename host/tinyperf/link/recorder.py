@@ -47,6 +47,10 @@ class RecordingLink(Link):
             self._record("<", data)
         return data
 
+    def set_baud(self, baud: int) -> None:
+        self._file.write(f"# baud {baud}\n")
+        self._inner.set_baud(baud)
+
     def close(self) -> None:
         try:
             self._inner.close()

@@ -69,6 +69,12 @@ class SerialLink(Link):
             if data or deadline.expired():
                 return data
 
+    def set_baud(self, baud: int) -> None:
+        try:
+            self._port.baudrate = baud
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise LinkError(f"cannot set {self.url} to {baud} baud: {e}") from e
+
     def close(self) -> None:
         self._port.close()
 

@@ -143,4 +143,26 @@ def run_performance(
                       count / seconds if seconds > 0 else math.inf, result.values)
 
     windows = measure_windows(device, inputs, settings, latency_s, measure, "window", journal, progress)
-    return summarize(windows)
+    figures = summarize(windows)
+    figures["consistency"] = check_consistency(device, inputs, windows, latency_s, journal)
+    return figures
+
+
+CONSISTENCY_TOLERANCE = 0.0011  # results print as %0.3f: one unit in the last place, and rounding
+
+
+def check_consistency(device: Device, inputs: list[tuple[str, bytes]], windows: list[Window], latency_s: float,
+                      journal: Journal) -> dict:
+    """Reload each window's input and run `infer 1 0`: firmware whose repeated inference changes the
+    answer (TFLM reusing the input tensor) gives other results after N inferences than after one."""
+    mismatches = []
+    for window, (name, data) in zip(windows, inputs, strict=False):
+        device.load(data)
+        single = device.infer(1, 0, infer_timeout_s(1, latency_s)).values
+        differs = len(single) != len(window.results) or any(
+            abs(a - b) > CONSISTENCY_TOLERANCE for a, b in zip(single, window.results, strict=True))
+        journal({"event": "consistency", "window": window.index, "single": list(single), "differs": differs})
+        if differs:
+            mismatches.append({"window": window.index, "input": name, "after_window": list(window.results),
+                               "single": list(single)})
+    return {"checked": len(windows), "mismatches": mismatches, "consistent": not mismatches}

@@ -52,6 +52,7 @@ class SimDevice:
         max_input_bytes: int,
         clock: SimClock,
         power_wire: PowerWireSender | None = None,
+        reuses_input_tensor: bool = False,
     ) -> None:
         self.vendor_name = vendor_name
         self.model_id = model_id
@@ -65,6 +66,15 @@ class SimDevice:
         self.inferences = 0
         # energy mode: timestamps are GPIO edges seen by the monitor, not m-lap-us lines
         self.power_wire = power_wire
+        # models firmware whose interpreter scribbles on the input it infers from (TFLM reusing the
+        # input tensor's arena): every inference changes the buffer the next one reads
+        self.reuses_input_tensor = reuses_input_tensor
+
+    def reset(self) -> None:
+        """What a reset leaves: an empty input buffer and no results (the clock keeps running)."""
+        self.buffer = bytearray()
+        self.expected = 0
+        self.results = []
 
     @property
     def energy_mode(self) -> bool:
@@ -169,14 +179,20 @@ class SimDevice:
         lines += [*self._timestamp(), "m-infer-done", f"m-results-{format_results(self.results)}"]
         return lines
 
+    def infer_once(self, data: bytes) -> list[float]:
+        """One inference on `data`, its modelled time spent on the clock."""
+        started = time.monotonic()
+        self.results = self.run_inference(data)
+        self.inferences += 1
+        self.clock.spend(self.inference_seconds, time.monotonic() - started)
+        return self.results
+
     def _run(self, count: int) -> None:
-        data = bytes(self.buffer)
         if self.power_wire is not None and count:
             self.power_wire.state(self.clock.now_us() / 1e6, True)
         for _ in range(count):
-            started = time.monotonic()
-            self.results = self.run_inference(data)
-            self.inferences += 1
-            self.clock.spend(self.inference_seconds, time.monotonic() - started)
+            self.infer_once(bytes(self.buffer))
+            if self.reuses_input_tensor:
+                self.buffer = bytearray((b + 1) & 0xFF for b in self.buffer)
         if self.power_wire is not None and count:
             self.power_wire.state(self.clock.now_us() / 1e6, False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import select
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,6 +24,14 @@ class SimBoardProcess:
         """Closing its stdin asks the sim process to exit cleanly (it watches stdin)."""
         stop_process(self.process, lambda: self.process.stdin.close() if self.process.stdin else None)
 
+    def reset(self) -> None:
+        """Press the simulated board's reset button (it reboots and prints its banner)."""
+        self.process.send_signal(signal.SIGUSR1)
+
+    def hang(self) -> None:
+        """Make the simulated board stop answering until it is reset (a fault for tests)."""
+        self.process.send_signal(signal.SIGUSR2)
+
     def __enter__(self) -> SimBoardProcess:
         return self
 
@@ -40,6 +49,9 @@ def start_sim_board(
     bin_format: str | None = None,
     energy_wire: Path | None = None,
     interface_baud: int | None = None,
+    legacy_only: bool = False,
+    max_baud: int | None = None,
+    reuses_input_tensor: bool = False,
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -54,6 +66,10 @@ def start_sim_board(
         argv += ["--energy-wire", str(energy_wire)]
     if interface_baud is not None:
         argv += ["--interface-baud", str(interface_baud)]
+    if max_baud is not None:
+        argv += ["--max-baud", str(max_baud)]
+    argv += ["--legacy-only"] if legacy_only else []
+    argv += ["--reuses-input-tensor"] if reuses_input_tensor else []
     return _spawn(argv, f"simulated board {board_id}")
 
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import queue
 import select
+import signal
 import socket
 import sys
+import threading
 import time
 import tty
 from pathlib import Path
@@ -19,15 +22,20 @@ from pathlib import Path
 from tinyperf.boards import Board, get_board
 from tinyperf.errors import TinyperfError
 from tinyperf.models import BYTES_PER_ELEMENT, BinFormat, get_entry
+from tinyperf.protocol.extended import BAUD_CONFIRM_S
+from tinyperf.protocol.frames import KIND_COMMAND, KIND_DATA, BadFrame, Piece, StreamDemux, TextPiece
 from tinyperf.protocol.legacy import take_frames
 from tinyperf.sim.clock import Pacing, SimClock
 from tinyperf.sim.device import SimDevice
 from tinyperf.sim.engine import TflmEngine
+from tinyperf.sim.extension import ExtendedDevice
 from tinyperf.sim.wire import PowerWireSender
 from tinyperf.tflite_info import read_model_info_file
 
 _READ_CHUNK = 4096
 _IDLE_TICK_S = 0.02  # energy mode: how often idle board time is reported to the monitor
+EXTENSION_BUFFER_BYTES = 131072  # each of the two extension buffers: a whole 102400-byte ad01 file fits
+EXTENSION_BAUDS = (9600, 115200, 230400, 460800, 921600, 1000000, 2000000)
 
 
 def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
@@ -70,17 +78,23 @@ class DeviceSession:
     sends back `m-dut-passthrough(<cmd>)`, `m-ready`, the device's lines prefixed `[dut]: `, `m-ready`.
     """
 
-    def __init__(self, device: SimDevice, baud: int, interface_baud: int | None = None) -> None:
+    def __init__(self, device: SimDevice, baud: int, interface_baud: int | None = None,
+                 extension: ExtendedDevice | None = None) -> None:
         self.device = device
+        self.baud = baud
         self.seconds_per_byte = 10.0 / baud  # 8N1: start + 8 data + stop bits
         self.dut_seconds_per_byte = 10.0 / interface_baud if interface_baud else None
+        self.handle = extension.handle_text if extension is not None else device.handle
         self.framer = CommandFramer()
 
+    def account_incoming(self, nbytes: int) -> None:
+        """Wire time of bytes the host sent (the pty board paces them in its receiver instead)."""
+        self.device.clock.spend(nbytes * self.seconds_per_byte)
+
     def on_bytes(self, data: bytes) -> bytes:
-        self.device.clock.spend(len(data) * self.seconds_per_byte)
         out = bytearray()
         for command in self.framer.feed(data):
-            reply = self._interface(command) if self.dut_seconds_per_byte else self.device.handle(command)
+            reply = self._interface(command) if self.dut_seconds_per_byte else self.handle(command)
             self.device.clock.spend(len(reply) * self.seconds_per_byte)
             out.extend(reply)
         self.device.tell_time()
@@ -113,36 +127,157 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _stdin_closed(ready: list) -> bool:
-    return sys.stdin in ready and not sys.stdin.buffer.read1(1)
+def _stdin_closed() -> bool:
+    ready, _, _ = select.select([sys.stdin], [], [], 0)
+    return bool(ready) and not sys.stdin.buffer.read1(1)
 
 
-def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None) -> None:
+def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None,
+              extension: ExtendedDevice | None = None, max_baud: int | None = None) -> None:
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
-    session = DeviceSession(device, baud, interface_baud)
-    banner = device.boot_banner()  # behind an interface board the host never sees it
+    board = PtyBoard(master, DeviceSession(device, baud, interface_baud, extension), extension, max_baud)
     if interface_baud is None:
         # Booted before anyone connects, as a real board is: the banner is queued before the path is
         # announced, so opening the port (pyserial flushes input) always discards it. Written after,
         # it raced the host's open and sometimes arrived as the reply to the first command.
-        _write_all(master, banner)
+        _write_all(master, device.boot_banner())  # behind an interface board the host never sees it
     print(os.ttyname(slave), flush=True)
-    watched = [master, sys.stdin] if watch_stdin else [master]
-    tick = _IDLE_TICK_S if device.energy_mode else 1.0
-    last = time.monotonic()
-    while True:
-        ready, _, _ = select.select(watched, [], [], tick)
-        now = time.monotonic()
-        if device.energy_mode:
-            session.on_idle(now - last)
-        last = now
-        if watch_stdin and _stdin_closed(ready):
+    board.run(watch_stdin)
+
+
+class PtyBoard:
+    """The board's UART on a pty: a receiver thread takes bytes off the wire all the time (paced at
+    the baud rate, as a UART with DMA), stores data frames as they complete and queues everything
+    else for the main loop, the board's CPU, which runs commands and paces its replies.
+
+    SIGUSR1 resets the board (boot banner, empty buffers, boot baud rate); SIGUSR2 hangs it (it
+    ignores everything until reset). Fault-injection tests and the runner's recovery use them.
+    """
+
+    def __init__(self, master: int, session: DeviceSession, extension: ExtendedDevice | None,
+                 max_baud: int | None) -> None:
+        self.master = master
+        self.session = session
+        self.device = session.device
+        self.extension = extension
+        self.max_baud = max_baud
+        self.boot_baud = self.baud = session.baud
+        self.inbox: queue.Queue[tuple[str, object]] = queue.Queue()
+        self.write_lock = threading.Lock()
+        self.demux = StreamDemux(b"%", max_frame_bytes=4096)
+        self.wire_done = 0.0
+        self.hung = False
+        self.reset_requested = False
+        self.garbled = False  # running at a baud rate this link cannot carry: every byte is noise
+        self.fallback: tuple[float, int] | None = None  # (deadline, old baud) until a frame confirms
+        if extension is not None:
+            extension.on_baud = self._switch_baud_after_reply
+        self._pending_baud: int | None = None
+
+    def write(self, data: bytes) -> None:
+        with self.write_lock:
+            _write_all(self.master, data)
+
+    def run(self, watch_stdin: bool) -> None:
+        signal.signal(signal.SIGUSR1, lambda *_: setattr(self, "reset_requested", True))
+        signal.signal(signal.SIGUSR2, lambda *_: setattr(self, "hung", True))
+        threading.Thread(target=self._receive, daemon=True).start()
+        tick = _IDLE_TICK_S if self.device.energy_mode else 0.05
+        last = time.monotonic()
+        while True:
+            try:
+                item = self.inbox.get(timeout=tick)
+            except queue.Empty:
+                item = None
+            now = time.monotonic()
+            if self.device.energy_mode:
+                self.session.on_idle(now - last)
+            last = now
+            if watch_stdin and _stdin_closed():
+                return
+            if self.reset_requested:
+                self._reset()
+                continue
+            if self.fallback is not None and now > self.fallback[0]:
+                self._set_baud(self.fallback[1])  # nothing valid arrived at the new rate: fall back
+                self.fallback = None
+            if item is not None and not self.hung:
+                self._execute(*item)
+
+    def _execute(self, kind: str, payload: object) -> None:
+        if kind == "text":
+            reply = self.session.on_bytes(payload)  # type: ignore[arg-type]
+        else:
+            assert self.extension is not None
+            reply = self.extension.on_command(payload)  # type: ignore[arg-type]
+            self.device.clock.spend(len(reply) * self.session.seconds_per_byte)
+        if reply:
+            self.write(reply)
+        if self._pending_baud is not None:
+            rate, self._pending_baud = self._pending_baud, None
+            self.fallback = (time.monotonic() + BAUD_CONFIRM_S, self.baud)
+            self._set_baud(rate)
+
+    def _switch_baud_after_reply(self, rate: int) -> None:
+        self._pending_baud = rate
+
+    def _set_baud(self, rate: int) -> None:
+        self.baud = rate
+        self.session.seconds_per_byte = 10.0 / rate
+        self.garbled = self.max_baud is not None and rate > self.max_baud
+
+    def _reset(self) -> None:
+        self.reset_requested = self.hung = False
+        self.fallback = self._pending_baud = None
+        self._set_baud(self.boot_baud)
+        while not self.inbox.empty():
+            self.inbox.get_nowait()
+        self.demux.reset()
+        self.device.reset()
+        if self.extension is not None:
+            self.extension.reset()
+        self.write(self.device.boot_banner())
+
+    def _receive(self) -> None:
+        """The UART receiver: paces each chunk at the wire's rate, then hands on what it completed."""
+        while True:
+            ready, _, _ = select.select([self.master], [], [], 0.2)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.master, _READ_CHUNK)
+            except OSError:
+                return
+            self._pace(len(data))
+            if self.hung or self.garbled or self.reset_requested:
+                continue
+            for piece in self.demux.feed(data):
+                self._route(piece)
+
+    def _pace(self, nbytes: int) -> None:
+        seconds = nbytes * self.session.seconds_per_byte
+        if self.device.clock.pacing == "virtual":
+            self.device.clock.spend(seconds)
             return
-        if master in ready:
-            reply = session.on_bytes(os.read(master, _READ_CHUNK))
-            if reply:
-                _write_all(master, reply)
+        self.wire_done = max(time.monotonic(), self.wire_done) + seconds
+        time.sleep(max(0.0, self.wire_done - time.monotonic()))
+
+    def _route(self, piece: Piece) -> None:
+        if isinstance(piece, TextPiece):
+            self.inbox.put(("text", piece.data))
+            return
+        if self.extension is None:
+            return  # a legacy board: frames are noise to it
+        if isinstance(piece, BadFrame):
+            self.write(self.extension.nak())
+            return
+        self.fallback = None  # a valid frame at this rate confirms a baud switch
+        if piece.kind == KIND_DATA:
+            self.write(self.extension.on_data(piece))
+        elif piece.kind == KIND_COMMAND:
+            self.write(self.extension.accepted(piece))
+            self.inbox.put(("command", piece))
 
 
 def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> None:
@@ -153,7 +288,7 @@ def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> Non
     session = DeviceSession(device, baud)
     while True:
         ready, _, _ = select.select(watched + ([client] if client else []), [], [], 1.0)
-        if watch_stdin and _stdin_closed(ready):
+        if watch_stdin and sys.stdin in ready and _stdin_closed():
             return
         if server in ready:
             if client:
@@ -166,6 +301,7 @@ def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> Non
                 client.close()
                 client = None
                 continue
+            session.account_incoming(len(data))
             reply = session.on_bytes(data)
             if reply:
                 client.sendall(reply)
@@ -185,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="energy mode: report timestamp edges and active/idle to a simulated monitor here")
     parser.add_argument("--interface-baud", type=int, default=None,
                         help="answer as an energy-mode interface board relaying to the device at this baud")
+    parser.add_argument("--legacy-only", action="store_true",
+                        help="answer as unmodified MLPerf Tiny firmware: no tinyperf extension")
+    parser.add_argument("--max-baud", type=int, default=None,
+                        help="fastest rate the simulated link carries; a switch above it garbles every byte")
+    parser.add_argument("--reuses-input-tensor", action="store_true",
+                        help="model firmware whose repeated inference changes its own input (TFLM reuse)")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
@@ -193,12 +335,16 @@ def main(argv: list[str] | None = None) -> int:
     except TinyperfError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    device.reuses_input_tensor = args.reuses_input_tensor
     baud = args.baud or board.baud
+    extension = None
+    if not args.legacy_only and args.interface_baud is None:
+        extension = ExtendedDevice(device, EXTENSION_BUFFER_BYTES, EXTENSION_BAUDS)
     try:
         if args.tcp_port is not None:
             serve_tcp(device, baud, args.tcp_port, args.watch_stdin)
         else:
-            serve_pty(device, baud, args.watch_stdin, args.interface_baud)
+            serve_pty(device, baud, args.watch_stdin, args.interface_baud, extension, args.max_baud)
     except KeyboardInterrupt:
         pass
     return 0

@@ -1,0 +1,260 @@
+"""The host side of the tinyperf extension: negotiated, CRC-checked frames with retries and pipelining.
+
+`negotiate` asks `tp-caps%`; legacy firmware answers its unknown-command error and the run stays
+legacy. `ExtendedClient` sends command and data frames, keeps a few data frames in flight, resends
+what was lost (timeout or NAK) and raises DeviceUnresponsive once a frame has used all its tries.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+
+from tinyperf.deadline import Deadline
+from tinyperf.errors import DeviceError, DeviceRebooted, DeviceUnresponsive, ProtocolError
+from tinyperf.link.base import Link
+from tinyperf.protocol.client import LegacyClient, Reply
+from tinyperf.protocol.frames import (
+    KIND_ACCEPTED,
+    KIND_COMMAND,
+    KIND_DATA,
+    KIND_NAK,
+    KIND_REPLY,
+    SEQ_MODULO,
+    BadFrame,
+    Frame,
+    StreamDemux,
+    TextPiece,
+    data_body,
+    encode_frame,
+)
+from tinyperf.protocol.legacy import ErrorLine, InitDone, Ready, parse_line
+
+MAX_TRIES = 3
+ACK_MARGIN_S = 0.3  # beyond the wire time: device and host scheduling
+DATA_WINDOW = 4  # data frames in flight before waiting for acks
+BAUD_CONFIRM_S = 1.0  # after tp-baud, a device that gets no valid frame at the new rate in this goes back
+_CAPS = re.compile(r"^m-tp-caps-\[(.*)\]$")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    version: int
+    frame_bytes: int
+    buffers: int
+    buffer_bytes: int
+    features: frozenset[str]
+    bauds: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, line: str) -> Capabilities:
+        match = _CAPS.match(line)
+        if not match:
+            raise ProtocolError(f"expected m-tp-caps-[...] in device line {line!r}")
+        fields = dict(item.partition("=")[::2] for item in match.group(1).split())
+        try:
+            return cls(int(fields["v"]), int(fields["frame"]), int(fields["buffers"]), int(fields["buffer-bytes"]),
+                       frozenset(filter(None, fields.get("features", "").split(","))),
+                       tuple(int(b) for b in filter(None, fields.get("bauds", "").split(","))))
+        except (KeyError, ValueError) as e:
+            raise ProtocolError(f"malformed capabilities line {line!r}: {e}") from e
+
+
+def negotiate(client: LegacyClient) -> Capabilities | None:
+    """Ask for the extension; None means a legacy device (it rejected `tp-caps` as unknown)."""
+    try:
+        reply = client.command("tp-caps")
+    except DeviceError as e:
+        if "Unknown command" in e.line:
+            return None
+        raise
+    for line in reply.lines:
+        if line.startswith("m-tp-caps-"):
+            return Capabilities.parse(line)
+    raise ProtocolError(f"reply to 'tp-caps%' has no m-tp-caps line: {list(reply.lines)}")
+
+
+def reply_from_body(command: str, body: bytes) -> Reply:
+    """A reply frame's body holds the legacy lines of the reply, m-ready last."""
+    lines = [line for line in body.decode("ascii", "backslashreplace").split("\r\n") if line]
+    events = [parse_line(line) for line in lines]
+    if not events or not isinstance(events[-1], Ready):
+        raise ProtocolError(f"reply frame to {command!r} does not end with m-ready: {lines[-3:]}")
+    errors = [e for e in events if isinstance(e, ErrorLine)]
+    if errors:
+        raise DeviceError(command, errors[0].text)
+    return Reply(command, tuple(lines[:-1]), tuple(events[:-1]))
+
+
+@dataclass
+class _Pending:
+    what: str
+    wire: bytes
+    kind: int
+    budget_s: float  # device time a command needs once accepted
+    command: str = ""
+    accepted: bool = False
+    deadline: float = 0.0
+    tries: int = 0
+    reply: Frame | None = None
+
+
+@dataclass
+class LinkStats:
+    frames_sent: int = 0
+    resent: int = 0
+    naks: int = 0
+    bad_frames: int = 0
+    bytes_sent: int = 0
+    rebooted: int = 0
+    lines: list[str] = field(default_factory=list)
+
+
+class ExtendedClient:
+    """Frames over a link. `command` waits for its reply; `start`/`finish` let a command run on the
+    device while data frames for the next input stream into the other buffer."""
+
+    def __init__(self, link: Link, caps: Capabilities, baud: int, timeout_s: float = 5.0,
+                 stats: LinkStats | None = None) -> None:
+        self.link = link
+        self.caps = caps
+        self.timeout_s = timeout_s
+        self.set_baud(baud)
+        self._seq = 0
+        self._pending: dict[int, _Pending] = {}
+        self._demux = StreamDemux(b"\n")
+        self._wire_free = 0.0
+        self.stats = stats if stats is not None else LinkStats()  # shared across reconnects
+
+    def set_baud(self, baud: int) -> None:
+        self.baud = baud
+        self._seconds_per_byte = 10.0 / baud
+
+    # ---- sending ---------------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        self._seq = (self._seq + 1) % SEQ_MODULO
+        return self._seq
+
+    def _transmit(self, seq: int, pending: _Pending) -> None:
+        """Write a frame; it must be acked (data) or accepted (command) within its wire time + margin."""
+        now = time.monotonic()
+        self._wire_free = max(now, self._wire_free) + len(pending.wire) * self._seconds_per_byte
+        pending.deadline = self._wire_free + ACK_MARGIN_S
+        pending.accepted = False
+        pending.tries += 1
+        self.stats.frames_sent += 1
+        self.stats.bytes_sent += len(pending.wire)
+        self.link.write(pending.wire)
+
+    def _send(self, kind: int, body: bytes, what: str, budget_s: float, command: str = "") -> int:
+        seq = self._next_seq()
+        pending = _Pending(what, encode_frame(kind, seq, body), kind, budget_s, command)
+        self._pending[seq] = pending
+        self._transmit(seq, pending)
+        return seq
+
+    def start(self, text: str, timeout_s: float | None = None) -> int:
+        """Send a command frame and return its ticket; `finish(ticket)` collects the reply."""
+        budget_s = self.timeout_s if timeout_s is None else timeout_s
+        return self._send(KIND_COMMAND, text.encode("ascii"), f"command frame {text!r}", budget_s, text)
+
+    def finish(self, ticket: int) -> Reply:
+        command = self._pending[ticket].command
+        frame = self._await(ticket)
+        return reply_from_body(command, frame.body)
+
+    def command(self, text: str, timeout_s: float | None = None) -> Reply:
+        return self.finish(self.start(text, timeout_s))
+
+    def write_buffer(self, buffer: int, data: bytes, on_progress=None) -> None:  # type: ignore[no-untyped-def]
+        """Fill `buffer` with `data` in data frames, DATA_WINDOW in flight; resends until each is acked."""
+        chunk = self.caps.frame_bytes
+        sent: list[int] = []
+        for offset in range(0, len(data), chunk):
+            if len([s for s in sent if s in self._pending]) >= DATA_WINDOW:
+                self._await(sent[len(sent) - DATA_WINDOW], keep_reply=False)
+            body = data_body(buffer, offset, data[offset : offset + chunk])
+            sent.append(self._send(KIND_DATA, body, f"data frame at {offset} of buffer {buffer}", 0.0))
+            if on_progress is not None:
+                on_progress(min(offset + chunk, len(data)))
+        for seq in sent:
+            if seq in self._pending:
+                self._await(seq, keep_reply=False)
+
+    # ---- receiving -------------------------------------------------------------------------------
+
+    def _await(self, seq: int, keep_reply: bool = True) -> Frame:
+        """Read until frame `seq` is answered, resending whatever timed out meanwhile."""
+        while True:
+            pending = self._pending[seq]
+            if pending.reply is not None:
+                del self._pending[seq]
+                if pending.kind == KIND_DATA:
+                    _check_ack(pending, pending.reply)
+                return pending.reply
+            self._resend_expired()
+            wait_s = max(0.001, min(p.deadline for p in self._pending.values() if p.reply is None) - time.monotonic())
+            data = self.link.read_some(Deadline(min(wait_s, 0.5)))
+            if data:
+                self._route(data)
+
+    def _resend_expired(self) -> None:
+        now = time.monotonic()
+        for seq, pending in self._pending.items():
+            if pending.reply is None and now >= pending.deadline:
+                if pending.tries >= MAX_TRIES:
+                    limit = pending.budget_s + ACK_MARGIN_S if pending.accepted else ACK_MARGIN_S
+                    raise DeviceUnresponsive(pending.what, pending.tries, limit)
+                self.stats.resent += 1
+                self._transmit(seq, pending)
+
+    def _route(self, data: bytes) -> None:
+        for piece in self._demux.feed(data):
+            if isinstance(piece, TextPiece):
+                line = piece.data.rstrip(b"\r\n").decode("ascii", "backslashreplace")
+                self.stats.lines.append(line)
+                if isinstance(parse_line(line), InitDone):
+                    self.stats.rebooted += 1
+                    self._pending.clear()
+                    raise DeviceRebooted(f"the device rebooted (printed {line!r}) while frames were pending")
+            elif isinstance(piece, BadFrame):
+                self.stats.bad_frames += 1
+            elif piece.kind == KIND_NAK:
+                self.stats.naks += 1
+                self._resend_oldest_unanswered()
+            elif piece.kind == KIND_ACCEPTED and piece.seq in self._pending:
+                pending = self._pending[piece.seq]
+                if not pending.accepted:
+                    pending.accepted = True
+                    pending.deadline = time.monotonic() + pending.budget_s + ACK_MARGIN_S
+            elif piece.kind == KIND_REPLY and piece.seq in self._pending:
+                self._pending[piece.seq].reply = piece
+
+    def _resend_oldest_unanswered(self) -> None:
+        """A NAK says a frame arrived broken. The device answers in order, so every frame sent before
+        the broken one is acked or accepted by now: the oldest one that is not is resent at once (if
+        the guess is wrong, the real one's own timeout still catches it)."""
+        for seq, pending in self._pending.items():
+            unanswered = pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted)
+            if unanswered:
+                if pending.tries < MAX_TRIES:
+                    self.stats.resent += 1
+                    self._transmit(seq, pending)
+                return
+
+    def abandon(self) -> None:
+        """Forget every pending frame (after a reset nothing sent before it will be answered)."""
+        self._pending.clear()
+        self._demux.reset()
+
+
+def _check_ack(pending: _Pending, reply: Frame) -> None:
+    if reply.body:
+        reply_from_body(pending.what, reply.body)  # an e- line raises DeviceError naming the frame
+
+
+def buffer_crc(data: bytes) -> str:
+    return f"{zlib.crc32(data):08x}"

@@ -1,0 +1,157 @@
+"""The device side of the tinyperf protocol extension, as the simulated board offers it.
+
+Legacy commands keep working unchanged; `tp-caps%` tells a host the extension is here. Inside frames:
+data frames fill one of two input buffers (handled as they arrive, even while an inference runs, as a
+UART DMA would), command frames carry legacy or `tp-*` commands, and a repeated command frame (same
+seq: its reply was lost) gets the cached reply without running again. firmware/PROTOCOL.md is the spec.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Callable
+
+from tinyperf.benchmarks.device_math import format_results
+from tinyperf.protocol.frames import (
+    KIND_ACCEPTED,
+    KIND_NAK,
+    KIND_REPLY,
+    NAK_SEQ,
+    Frame,
+    FrameError,
+    encode_frame,
+    parse_data_body,
+)
+from tinyperf.sim.device import SimDevice, c_atoi
+
+EXTENSION_VERSION = 1
+MAX_DATA_CHUNK = 1024  # data bytes per frame the device accepts
+
+
+def _lines(lines: list[str]) -> bytes:
+    return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("ascii")
+
+
+def _hex_crc(word: str) -> int | None:
+    try:
+        return int(word, 16)
+    except ValueError:
+        return None
+
+
+class ExtendedDevice:
+    """Two input buffers, the command cache, the caps line and the baud switch, around a SimDevice."""
+
+    def __init__(self, device: SimDevice, buffer_bytes: int, bauds: tuple[int, ...],
+                 on_baud: Callable[[int], None] = lambda baud: None) -> None:
+        self.device = device
+        self.buffer_bytes = buffer_bytes
+        self.bauds = bauds
+        self.on_baud = on_baud
+        self.buffers = [bytearray(buffer_bytes), bytearray(buffer_bytes)]
+        self.last_command: tuple[int, bytes] | None = None
+        self.lock = threading.Lock()  # data frames (receiver thread) vs commands (main thread)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.buffers = [bytearray(self.buffer_bytes), bytearray(self.buffer_bytes)]
+            self.last_command = None
+
+    def caps_line(self) -> str:
+        bauds = ",".join(str(b) for b in self.bauds)
+        return (f"m-tp-caps-[v={EXTENSION_VERSION} frame={MAX_DATA_CHUNK} buffers={len(self.buffers)} "
+                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,overlap bauds={bauds}]")
+
+    # ---- frames ---------------------------------------------------------------------------------
+
+    def on_data(self, frame: Frame) -> bytes:
+        """Store a data frame's bytes; the ack is an empty reply with the frame's seq."""
+        try:
+            index, offset, chunk = parse_data_body(frame.body)
+        except FrameError as e:
+            return encode_frame(KIND_REPLY, frame.seq, _lines([f"e-[tp data: {e}]"]))
+        if index >= len(self.buffers) or len(chunk) > MAX_DATA_CHUNK or offset + len(chunk) > self.buffer_bytes:
+            return encode_frame(KIND_REPLY, frame.seq, _lines(
+                [f"e-[tp data: {len(chunk)} bytes at {offset} do not fit buffer {index} "
+                 f"({len(self.buffers)} x {self.buffer_bytes} bytes, {MAX_DATA_CHUNK} per frame)]"]))
+        with self.lock:
+            self.buffers[index][offset : offset + len(chunk)] = chunk
+        return encode_frame(KIND_REPLY, frame.seq, b"")
+
+    def on_command(self, frame: Frame) -> bytes:
+        """Run a command frame once; a repeat of the last one gets the same reply again."""
+        if self.last_command is not None and self.last_command[0] == frame.seq:
+            return self.last_command[1]
+        reply = encode_frame(KIND_REPLY, frame.seq, self.handle_text(frame.text))
+        self.last_command = (frame.seq, reply)
+        return reply
+
+    @staticmethod
+    def accepted(frame: Frame) -> bytes:
+        """Sent as a command frame arrives, before it runs: the host then waits as long as it takes."""
+        return encode_frame(KIND_ACCEPTED, frame.seq, b"")
+
+    @staticmethod
+    def nak() -> bytes:
+        return encode_frame(KIND_NAK, NAK_SEQ, b"")
+
+    # ---- commands (also accepted as text, so `tp-caps%` negotiates) -----------------------------
+
+    def handle_text(self, command: str) -> bytes:
+        words = command[:80].split(" ")
+        word = words[0]
+        if word == "tp-caps":
+            return _lines([self.caps_line()])
+        if word == "tp-infer":
+            return self._infer(words[1:])
+        if word == "tp-slide":
+            return self._slide(words[1:])
+        if word == "tp-baud":
+            return self._baud(words[1:])
+        return self.device.handle(command)
+
+    def _checked_buffer(self, args: list[str], command: str) -> tuple[bytes | None, str | None]:
+        """`B LEN CRC`: the first LEN bytes of buffer B, if their CRC-32 is CRC (hex)."""
+        if len(args) < 3:
+            return None, f"e-[{command} needs BUFFER LENGTH CRC32]"
+        index, length, crc = c_atoi(args[0]), c_atoi(args[1]), _hex_crc(args[2])
+        if not 0 <= index < len(self.buffers) or not 0 < length <= self.buffer_bytes or crc is None:
+            return None, f"e-[{command}: buffer {args[0]} length {args[1]} crc {args[2]} out of range]"
+        with self.lock:
+            data = bytes(self.buffers[index][:length])
+        actual = zlib.crc32(data)
+        if actual != crc:
+            return None, f"e-[{command}: buffer {index} CRC {actual:08x}, expected {crc:08x}]"
+        return data, None
+
+    def _infer(self, args: list[str]) -> bytes:
+        """`tp-infer B LEN CRC N W`: checks the buffer, then answers exactly as `infer N W`."""
+        data, error = self._checked_buffer(args, "tp-infer")
+        if data is None:
+            return _lines([str(error)])
+        self.device.buffer = bytearray(data)
+        rest = " ".join(args[3:5]) or "1"
+        return self.device.handle(f"infer {rest}")
+
+    def _slide(self, args: list[str]) -> bytes:
+        """`tp-slide B LEN CRC WIN STRIDE`: one inference per window, one m-results line each."""
+        data, error = self._checked_buffer(args, "tp-slide")
+        if data is None:
+            return _lines([str(error)])
+        window = c_atoi(args[3]) if len(args) > 3 else 0
+        stride = c_atoi(args[4]) if len(args) > 4 else 0
+        if window <= 0 or stride <= 0 or window > len(data):
+            return _lines([f"e-[tp-slide: window {window} stride {stride} do not fit {len(data)} bytes]"])
+        lines = []
+        for offset in range(0, len(data) - window + 1, stride):
+            values = self.device.infer_once(data[offset : offset + window])
+            lines.append(f"m-results-{format_results(values)}")
+        return _lines([*lines, f"m-tp-slide-done-{len(lines)}"])
+
+    def _baud(self, args: list[str]) -> bytes:
+        rate = c_atoi(args[0]) if args else 0
+        if rate not in self.bauds:
+            return _lines([f"e-[tp-baud: {rate} is not one of {','.join(str(b) for b in self.bauds)}]"])
+        self.on_baud(rate)
+        return _lines([f"m-tp-baud-[{rate}]"])
