@@ -43,9 +43,13 @@ class Job:
         return (len(self.data) - self.window) // self.stride + 1
 
 
-def plan_jobs(index: int, sample: Sample, device: Device) -> list[Job]:
+FIRST_SEGMENT_WINDOWS = 8
+
+
+def plan_jobs(index: int, sample: Sample, device: Device, first: bool = False) -> list[Job]:
     """Legacy: one job per window. Extension: the whole file slides on the device, in as few
-    segments as its buffer allows."""
+    segments as its buffer allows. The run's first file starts small and doubles (8, 16, 32...
+    windows), so the device starts inferring while the rest is still on the wire."""
     data = sample.path.read_bytes()
     ext = device.extended
     if ext is None:
@@ -56,10 +60,14 @@ def plan_jobs(index: int, sample: Sample, device: Device) -> list[Job]:
     per_segment = max(1, (ext.caps.buffer_bytes - window) // stride + 1)
     total = (len(data) - window) // stride + 1
     jobs = []
-    for first in range(0, total, per_segment):
-        count = min(per_segment, total - first)
-        start = first * stride
+    done = 0
+    size = min(FIRST_SEGMENT_WINDOWS, per_segment) if first else per_segment
+    while done < total:
+        count = min(size, total - done)
+        start = done * stride
         jobs.append(Job(index, data[start : start + (count - 1) * stride + window], window, stride))
+        done += count
+        size = min(size * 2, per_segment)
     return jobs
 
 
@@ -190,7 +198,7 @@ def _collect(runner: JobRunner, todo: list[int], samples: list[Sample], entry: M
 
     def jobs() -> Iterator[Job]:
         for index in todo:
-            planned = plan_jobs(index, samples[index], runner.device)
+            planned = plan_jobs(index, samples[index], runner.device, first=index == todo[0])
             jobs_left[index] = len(planned)
             outputs[index] = []
             yield from planned
