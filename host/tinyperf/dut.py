@@ -131,6 +131,16 @@ class Device:
         assert self.extended is not None
         return self.extended.start(f"tp-infer {staged.words()} {count} {warmup}", timeout_s)
 
+    def start_results_only(self, staged: Staged, timeout_s: float) -> int:
+        """One inference whose reply is only its m-results line (fewer bytes back per accuracy sample)."""
+        assert self.extended is not None
+        return self.extended.start(f"tp-infer {staged.words()} 1 0 results", timeout_s)
+
+    def finish_results_only(self, ticket: int) -> tuple[float, ...]:
+        assert self.extended is not None
+        reply = self.extended.finish(ticket)
+        return _single(reply.of_type(Results), "m-results", reply.command).values
+
     def finish_infer(self, ticket: int, count: int, warmup: int) -> InferResult:
         assert self.extended is not None
         reply = self.extended.finish(ticket)

@@ -112,32 +112,39 @@ class JobRunner:
             yield job, [values]
 
     def _pipelined(self, jobs: Iterator[Job]) -> Iterator[tuple[Job, list[tuple[float, ...]]]]:
-        """Start job k on one buffer, download job k+1 into the other, then collect job k."""
+        """Job k runs on one buffer while job k+1 downloads into the other and is queued behind it,
+        so the device goes from one to the next without waiting for the host."""
         job = next(jobs, None)
         if job is None:
             return
         self.current = job.sample
         staged = self.device.stage(0, job.data)
+        ticket = self._start(job, staged)
+        last = time.monotonic()
         while job is not None:
             self.current = job.sample
-            started = time.monotonic()
-            ticket = self._start(job, staged)
             upcoming = next(jobs, None)
-            next_staged = self.device.stage(1 - staged.buffer, upcoming.data) if upcoming else None
+            next_ticket = None
+            if upcoming is not None:
+                staged = self.device.stage(1 - staged.buffer, upcoming.data)
+                next_ticket = self._start(upcoming, staged)
             outputs = self._finish(job, ticket)
-            self.timing.observe(time.monotonic() - started, job.inferences)
+            now = time.monotonic()
+            self.timing.observe(now - last, job.inferences)
+            last = now
             yield job, outputs
-            job, staged = upcoming, next_staged  # type: ignore[assignment]
+            job, ticket = upcoming, next_ticket  # type: ignore[assignment]
 
     def _start(self, job: Job, staged: Staged) -> int:
-        timeout = self.timing.timeout_s(job.inferences)
+        # a queued command waits for the one before it: allow for both
+        timeout = self.timing.timeout_s(2 * job.inferences)
         if job.window is None or job.stride is None:
-            return self.device.start_infer(staged, 1, 0, timeout)
+            return self.device.start_results_only(staged, timeout)
         return self.device.start_slide(staged, job.window, job.stride, timeout)
 
     def _finish(self, job: Job, ticket: int) -> list[tuple[float, ...]]:
         if job.window is None:
-            return [self.device.finish_infer(ticket, 1, 0).values]
+            return [self.device.finish_results_only(ticket)]
         return self.device.finish_slide(ticket, job.inferences)
 
 

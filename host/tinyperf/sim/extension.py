@@ -27,6 +27,7 @@ from tinyperf.sim.device import SimDevice, c_atoi
 
 EXTENSION_VERSION = 1
 MAX_DATA_CHUNK = 1024  # data bytes per frame the device accepts
+REPLY_CACHE = 4  # command replies kept for repeats (the host has at most two commands in flight)
 
 
 def _lines(lines: list[str]) -> bytes:
@@ -50,13 +51,13 @@ class ExtendedDevice:
         self.bauds = bauds
         self.on_baud = on_baud
         self.buffers = [bytearray(buffer_bytes), bytearray(buffer_bytes)]
-        self.last_command: tuple[int, bytes] | None = None
+        self.recent: dict[int, bytes] = {}  # replies to the last few command frames, by seq
         self.lock = threading.Lock()  # data frames (receiver thread) vs commands (main thread)
 
     def reset(self) -> None:
         with self.lock:
             self.buffers = [bytearray(self.buffer_bytes), bytearray(self.buffer_bytes)]
-            self.last_command = None
+            self.recent = {}
 
     def caps_line(self) -> str:
         bauds = ",".join(str(b) for b in self.bauds)
@@ -81,10 +82,12 @@ class ExtendedDevice:
 
     def on_command(self, frame: Frame) -> bytes:
         """Run a command frame once; a repeat of the last one gets the same reply again."""
-        if self.last_command is not None and self.last_command[0] == frame.seq:
-            return self.last_command[1]
+        if frame.seq in self.recent:
+            return self.recent[frame.seq]
         reply = encode_frame(KIND_REPLY, frame.seq, self.handle_text(frame.text))
-        self.last_command = (frame.seq, reply)
+        self.recent[frame.seq] = reply
+        while len(self.recent) > REPLY_CACHE:
+            del self.recent[next(iter(self.recent))]
         return reply
 
     @staticmethod
@@ -126,13 +129,18 @@ class ExtendedDevice:
         return data, None
 
     def _infer(self, args: list[str]) -> bytes:
-        """`tp-infer B LEN CRC N W`: checks the buffer, then answers exactly as `infer N W`."""
+        """`tp-infer B LEN CRC N W [results]`: checks the buffer, then answers exactly as `infer N W`
+        (with `results`, only its m-results line: accuracy runs need no timestamps)."""
         data, error = self._checked_buffer(args, "tp-infer")
         if data is None:
             return _lines([str(error)])
         self.device.buffer = bytearray(data)
         rest = " ".join(args[3:5]) or "1"
-        return self.device.handle(f"infer {rest}")
+        reply = self.device.handle(f"infer {rest}")
+        if args[5:6] == ["results"]:
+            kept = [line for line in reply.decode("ascii").split("\r\n") if line.startswith(("m-results-", "e-"))]
+            return _lines(kept)
+        return reply
 
     def _slide(self, args: list[str]) -> bytes:
         """`tp-slide B LEN CRC WIN STRIDE`: one inference per window, one m-results line each."""
