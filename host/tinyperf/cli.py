@@ -151,8 +151,11 @@ def ports() -> None:
 def _add_window_rows(table: Table, figures: dict) -> None:
     """The rule-window rows that performance and energy runs share."""
     table.add_row("windows x inferences", f"{len(figures['windows'])} x {figures['windows'][0]['count']}")
-    valid = "yes" if figures["valid"] else "[red]NO: " + "; ".join(figures["problems"])
-    table.add_row("valid (MLPerf rules)", valid)
+    _add_valid_row(table, figures)
+
+
+def _add_valid_row(table: Table, figures: dict) -> None:
+    table.add_row("valid (MLPerf rules)", "yes" if figures["valid"] else "[red]NO: " + "; ".join(figures["problems"]))
 
 
 def _render_outcome(outcome: RunOutcome, mode: str) -> None:
@@ -187,7 +190,7 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
         table.add_row("top-1", f"{f['top1_percent']:.2f} %")
         table.add_row("samples", str(len(f["samples"])))
     if mode == "accuracy":
-        table.add_row("valid (MLPerf rules)", "yes" if f["valid"] else "[red]NO: " + "; ".join(f["problems"]))
+        _add_valid_row(table, f)
     link = f.get("link")
     if link:
         table.add_row("link", f"{link['protocol']} at {link['baud']} baud; {link['recoveries']} recoveries"

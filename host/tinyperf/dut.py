@@ -127,10 +127,6 @@ class Device:
         command = self._infer_command(count, warmup)
         return _infer_result(command, self.client.command(command, timeout_s), count, warmup)
 
-    def start_infer(self, staged: Staged, count: int, warmup: int, timeout_s: float) -> int:
-        assert self.extended is not None
-        return self.extended.start(f"tp-infer {staged.words()} {count} {warmup}", timeout_s)
-
     def start_results_only(self, staged: Staged, timeout_s: float) -> int:
         """One inference whose reply is only its m-results line (fewer bytes back per accuracy sample)."""
         assert self.extended is not None
@@ -140,11 +136,6 @@ class Device:
         assert self.extended is not None
         reply = self.extended.finish(ticket)
         return _single(reply.of_type(Results), "m-results", reply.command).values
-
-    def finish_infer(self, ticket: int, count: int, warmup: int) -> InferResult:
-        assert self.extended is not None
-        reply = self.extended.finish(ticket)
-        return _infer_result(reply.command, reply, count, warmup)
 
     def start_slide(self, staged: Staged, window: int, stride: int, timeout_s: float) -> int:
         """Device-side sliding windows: one inference per `window` bytes, `stride` apart."""

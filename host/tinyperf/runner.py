@@ -187,7 +187,6 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     else:
         session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
         session.journal({"event": "start", "request": _jsonable(asdict(request))})
-    connection: Connection | None = None
     try:
         with contextlib.ExitStack() as stack:
             monitor = None
@@ -236,7 +235,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     except Exception as e:
         (session.root / "error.txt").write_text(f"{e}\n\n{traceback.format_exc()}", encoding="utf-8")
         session.journal({"event": "error", "message": str(e)})
-        if request.mode == "accuracy" and (session.root / "journal.jsonl").is_file():
+        if request.mode == "accuracy":  # the journal holds every finished sample
             e.add_note(f"finished samples are journaled: continue with `tinyperf run --resume {session.root}`")
         raise
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
@@ -359,8 +358,6 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
                      f"{f['median_power_mw']:.3f} mW; latency {f['latency_ms']:.3f} ms (monitor edges).")
         lines.append(f"Monitor: {f['monitor']['kind']} at {f['monitor']['rate_hz']} Hz, "
                      f"{f['monitor']['voltage_v']:g} V.")
-        if not f["valid"]:
-            lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
     elif request.mode == "performance":
         lines.append(f"Median throughput is {f['median_throughput']:.3f} inf./sec.")
         lines.append(f"Latency is {f['latency_ms']:.3f} ms (1000 / median throughput).")
@@ -368,8 +365,6 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
             f"Windows: min {f['min_throughput']:.3f}, max {f['max_throughput']:.3f} inf./sec., "
             f"CV {f['cv_percent']:.2f}%."
         )
-        if not f["valid"]:
-            lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
         consistency = f.get("consistency", {})
         if consistency and not consistency["consistent"]:
             first = consistency["mismatches"][0]
@@ -381,9 +376,9 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(f"AUC = {f['auc']:.3f}")
     else:
         lines.append(f"Top-1% = {f['top1_percent']:.2f}")
+    if not f["valid"]:  # every mode states its rule breaks (short windows, failed samples) alike
+        lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
     if request.mode == "accuracy":
-        if not f["valid"]:
-            lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
         lines.append(f"Dataset: {outcome.dataset_note}")
     link = f.get("link", {})
     if link:

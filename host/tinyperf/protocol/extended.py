@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tinyperf.deadline import Deadline
 from tinyperf.errors import DeviceError, DeviceRebooted, DeviceUnresponsive, ProtocolError
@@ -108,8 +108,6 @@ class LinkStats:
     naks: int = 0
     bad_frames: int = 0
     bytes_sent: int = 0
-    rebooted: int = 0
-    lines: list[str] = field(default_factory=list)
 
 
 class ExtendedClient:
@@ -175,18 +173,18 @@ class ExtendedClient:
         sent: list[int] = []
         for offset in range(0, len(data), chunk):
             if len([s for s in sent if s in self._pending]) >= DATA_WINDOW:
-                self._await(sent[len(sent) - DATA_WINDOW], keep_reply=False)
+                self._await(sent[len(sent) - DATA_WINDOW])
             body = data_body(buffer, offset, data[offset : offset + chunk])
             sent.append(self._send(KIND_DATA, body, f"data frame at {offset} of buffer {buffer}", 0.0))
             if on_progress is not None:
                 on_progress(min(offset + chunk, len(data)))
         for seq in sent:
             if seq in self._pending:
-                self._await(seq, keep_reply=False)
+                self._await(seq)
 
     # ---- receiving -------------------------------------------------------------------------------
 
-    def _await(self, seq: int, keep_reply: bool = True) -> Frame:
+    def _await(self, seq: int) -> Frame:
         """Read until frame `seq` is answered, resending whatever timed out meanwhile."""
         while True:
             pending = self._pending[seq]
@@ -208,16 +206,17 @@ class ExtendedClient:
                 if pending.tries >= MAX_TRIES:
                     limit = pending.budget_s + ACK_MARGIN_S if pending.accepted else ACK_MARGIN_S
                     raise DeviceUnresponsive(pending.what, pending.tries, limit)
-                self.stats.resent += 1
-                self._transmit(seq, pending)
+                self._resend(seq, pending)
+
+    def _resend(self, seq: int, pending: _Pending) -> None:
+        self.stats.resent += 1
+        self._transmit(seq, pending)
 
     def _route(self, data: bytes) -> None:
         for piece in self._demux.feed(data):
             if isinstance(piece, TextPiece):
                 line = piece.data.rstrip(b"\r\n").decode("ascii", "backslashreplace")
-                self.stats.lines.append(line)
                 if isinstance(parse_line(line), InitDone):
-                    self.stats.rebooted += 1
                     self._pending.clear()
                     raise DeviceRebooted(f"the device rebooted (printed {line!r}) while frames were pending")
             elif isinstance(piece, BadFrame):
@@ -241,8 +240,7 @@ class ExtendedClient:
             unanswered = pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted)
             if unanswered:
                 if pending.tries < MAX_TRIES:
-                    self.stats.resent += 1
-                    self._transmit(seq, pending)
+                    self._resend(seq, pending)
                 return
 
     def abandon(self) -> None:

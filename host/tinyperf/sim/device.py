@@ -40,6 +40,11 @@ def c_atoi(word: str) -> int:
     return int(digits) if digits.lstrip("+-") else 0
 
 
+def reply_bytes(lines: list[str]) -> bytes:
+    """A reply as firmware sends it: each line ended CR LF, `m-ready` last."""
+    return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("ascii")
+
+
 class SimDevice:
     """State: the input buffer and its load counter, the last results, the clock."""
 
@@ -52,7 +57,6 @@ class SimDevice:
         max_input_bytes: int,
         clock: SimClock,
         power_wire: PowerWireSender | None = None,
-        reuses_input_tensor: bool = False,
     ) -> None:
         self.vendor_name = vendor_name
         self.model_id = model_id
@@ -68,7 +72,7 @@ class SimDevice:
         self.power_wire = power_wire
         # models firmware whose interpreter scribbles on the input it infers from (TFLM reusing the
         # input tensor's arena): every inference changes the buffer the next one reads
-        self.reuses_input_tensor = reuses_input_tensor
+        self.reuses_input_tensor = False
 
     def reset(self) -> None:
         """What a reset leaves: an empty input buffer and no results (the clock keeps running)."""
@@ -93,34 +97,30 @@ class SimDevice:
 
     def boot_banner(self) -> bytes:
         mode = "m-timestamp-mode-energy" if self.energy_mode else "m-timestamp-mode-performance"
-        return self._reply([mode, *self._timestamp(), "m-init-done"])
+        return reply_bytes([mode, *self._timestamp(), "m-init-done"])
 
     def _lap(self) -> int:
         return self.clock.now_us() % 2**32
-
-    @staticmethod
-    def _reply(lines: list[str]) -> bytes:
-        return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("ascii")
 
     def handle(self, command: str) -> bytes:
         """Answer one command (without its '%'); reference firmware keeps only 80 characters."""
         words = command[:COMMAND_BUFFER_CHARS].split(" ")
         word = words[0]
         if word == "name":
-            return self._reply([f"m-name-dut-[{self.vendor_name}]"])
+            return reply_bytes([f"m-name-dut-[{self.vendor_name}]"])
         if word == "profile":
-            return self._reply([f"m-profile-[{FIRMWARE_ID}]", f"m-model-[{self.model_id}]"])
+            return reply_bytes([f"m-profile-[{FIRMWARE_ID}]", f"m-model-[{self.model_id}]"])
         if word == "help":
             return (HELP_TEXT + "m-ready\r\n").encode("ascii")
         if word == "timestamp":
-            return self._reply(self._timestamp())
+            return reply_bytes(self._timestamp())
         if word == "db":
-            return self._reply(self._db(words[1:]))
+            return reply_bytes(self._db(words[1:]))
         if word == "infer":
-            return self._reply(self._infer(words[1:]))
+            return reply_bytes(self._infer(words[1:]))
         if word == "results":
-            return self._reply([f"m-results-{format_results(self.results)}"])
-        return self._reply([f"e-[Unknown command: {word}]"])
+            return reply_bytes([f"m-results-{format_results(self.results)}"])
+        return reply_bytes([f"e-[Unknown command: {word}]"])
 
     def _db(self, args: list[str]) -> list[str]:
         if not args:

@@ -23,15 +23,11 @@ from tinyperf.protocol.frames import (
     encode_frame,
     parse_data_body,
 )
-from tinyperf.sim.device import SimDevice, c_atoi
+from tinyperf.sim.device import COMMAND_BUFFER_CHARS, SimDevice, c_atoi, reply_bytes
 
 EXTENSION_VERSION = 1
 MAX_DATA_CHUNK = 1024  # data bytes per frame the device accepts
 REPLY_CACHE = 4  # command replies kept for repeats (the host has at most two commands in flight)
-
-
-def _lines(lines: list[str]) -> bytes:
-    return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("ascii")
 
 
 def _hex_crc(word: str) -> int | None:
@@ -71,9 +67,9 @@ class ExtendedDevice:
         try:
             index, offset, chunk = parse_data_body(frame.body)
         except FrameError as e:
-            return encode_frame(KIND_REPLY, frame.seq, _lines([f"e-[tp data: {e}]"]))
+            return encode_frame(KIND_REPLY, frame.seq, reply_bytes([f"e-[tp data: {e}]"]))
         if index >= len(self.buffers) or len(chunk) > MAX_DATA_CHUNK or offset + len(chunk) > self.buffer_bytes:
-            return encode_frame(KIND_REPLY, frame.seq, _lines(
+            return encode_frame(KIND_REPLY, frame.seq, reply_bytes(
                 [f"e-[tp data: {len(chunk)} bytes at {offset} do not fit buffer {index} "
                  f"({len(self.buffers)} x {self.buffer_bytes} bytes, {MAX_DATA_CHUNK} per frame)]"]))
         with self.lock:
@@ -81,7 +77,7 @@ class ExtendedDevice:
         return encode_frame(KIND_REPLY, frame.seq, b"")
 
     def on_command(self, frame: Frame) -> bytes:
-        """Run a command frame once; a repeat of the last one gets the same reply again."""
+        """Run a command frame once; a repeat of one of the last REPLY_CACHE gets the same reply again."""
         if frame.seq in self.recent:
             return self.recent[frame.seq]
         reply = encode_frame(KIND_REPLY, frame.seq, self.handle_text(frame.text))
@@ -102,10 +98,10 @@ class ExtendedDevice:
     # ---- commands (also accepted as text, so `tp-caps%` negotiates) -----------------------------
 
     def handle_text(self, command: str) -> bytes:
-        words = command[:80].split(" ")
+        words = command[:COMMAND_BUFFER_CHARS].split(" ")
         word = words[0]
         if word == "tp-caps":
-            return _lines([self.caps_line()])
+            return reply_bytes([self.caps_line()])
         if word == "tp-infer":
             return self._infer(words[1:])
         if word == "tp-slide":
@@ -133,33 +129,33 @@ class ExtendedDevice:
         (with `results`, only its m-results line: accuracy runs need no timestamps)."""
         data, error = self._checked_buffer(args, "tp-infer")
         if data is None:
-            return _lines([str(error)])
+            return reply_bytes([str(error)])
         self.device.buffer = bytearray(data)
         rest = " ".join(args[3:5]) or "1"
         reply = self.device.handle(f"infer {rest}")
         if args[5:6] == ["results"]:
             kept = [line for line in reply.decode("ascii").split("\r\n") if line.startswith(("m-results-", "e-"))]
-            return _lines(kept)
+            return reply_bytes(kept)
         return reply
 
     def _slide(self, args: list[str]) -> bytes:
         """`tp-slide B LEN CRC WIN STRIDE`: one inference per window, one m-results line each."""
         data, error = self._checked_buffer(args, "tp-slide")
         if data is None:
-            return _lines([str(error)])
+            return reply_bytes([str(error)])
         window = c_atoi(args[3]) if len(args) > 3 else 0
         stride = c_atoi(args[4]) if len(args) > 4 else 0
         if window <= 0 or stride <= 0 or window > len(data):
-            return _lines([f"e-[tp-slide: window {window} stride {stride} do not fit {len(data)} bytes]"])
+            return reply_bytes([f"e-[tp-slide: window {window} stride {stride} do not fit {len(data)} bytes]"])
         lines = []
         for offset in range(0, len(data) - window + 1, stride):
             values = self.device.infer_once(data[offset : offset + window])
             lines.append(f"m-results-{format_results(values)}")
-        return _lines([*lines, f"m-tp-slide-done-{len(lines)}"])
+        return reply_bytes([*lines, f"m-tp-slide-done-{len(lines)}"])
 
     def _baud(self, args: list[str]) -> bytes:
         rate = c_atoi(args[0]) if args else 0
         if rate not in self.bauds:
-            return _lines([f"e-[tp-baud: {rate} is not one of {','.join(str(b) for b in self.bauds)}]"])
+            return reply_bytes([f"e-[tp-baud: {rate} is not one of {','.join(str(b) for b in self.bauds)}]"])
         self.on_baud(rate)
-        return _lines([f"m-tp-baud-[{rate}]"])
+        return reply_bytes([f"m-tp-baud-[{rate}]"])

@@ -127,9 +127,8 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _stdin_closed() -> bool:
-    ready, _, _ = select.select([sys.stdin], [], [], 0)
-    return bool(ready) and not sys.stdin.buffer.read1(1)
+def _stdin_closed(ready: list) -> bool:
+    return sys.stdin in ready and not sys.stdin.buffer.read1(1)
 
 
 def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None,
@@ -194,7 +193,7 @@ class PtyBoard:
             if self.device.energy_mode:
                 self.session.on_idle(now - last)
             last = now
-            if watch_stdin and _stdin_closed():
+            if watch_stdin and _stdin_closed(select.select([sys.stdin], [], [], 0)[0]):
                 return
             if self.reset_requested:
                 self._reset()
@@ -288,7 +287,7 @@ def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> Non
     session = DeviceSession(device, baud)
     while True:
         ready, _, _ = select.select(watched + ([client] if client else []), [], [], 1.0)
-        if watch_stdin and sys.stdin in ready and _stdin_closed():
+        if watch_stdin and _stdin_closed(ready):
             return
         if server in ready:
             if client:
