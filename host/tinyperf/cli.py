@@ -18,7 +18,7 @@ from rich.table import Table
 from tinyperf import __version__, cli_firmware
 from tinyperf.boards import load_boards
 from tinyperf.cli_choices import Benchmark
-from tinyperf.errors import ConfigError, TinyperfError
+from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
 from tinyperf.runner import Mode, RunOutcome, RunRequest, execute, resumed_request
 
@@ -69,6 +69,9 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except RunInterrupted as e:  # Ctrl-C inside a run: say how to resume, exit as an interrupt does
+            err_console.print(f"[yellow]{e}[/]", highlight=False, soft_wrap=True)
+            raise typer.Exit(130) from None
         except TinyperfError as e:
             if _state["debug"]:
                 raise
