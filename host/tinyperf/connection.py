@@ -101,25 +101,28 @@ class Connection:
         client.command("tp-caps")
 
     def recover(self, error: Exception) -> Device:
-        """Reset (where possible), re-sync by `name%`, negotiate again; raises if the device stays silent."""
+        """Reset (where possible), re-sync by `name%`, negotiate again; raises if the device stays silent.
+
+        Each of RESYNC_TRIES attempts does all three, so a fault that hits the recovery itself (a lost
+        `tp-caps%`, a corrupted reply) costs one more attempt, not the run.
+        """
         self.recoveries += 1
         self.journal({"event": "recover", "error": str(error), "reset": self.reset is not None})
-        if self.reset is not None:
-            self.reset()
-        if self.baud != self.settings.baud:
-            self._set_baud(None, self.settings.baud)  # a reset device boots at its default rate
-        legacy = LegacyClient(self.link, RESYNC_TIMEOUT_S, passthrough=self.settings.passthrough)
         last: Exception = error
         for _ in range(RESYNC_TRIES):
+            if self.reset is not None:
+                self.reset()
+            if self.baud != self.settings.baud:
+                self._set_baud(None, self.settings.baud)  # a reset device boots at its default rate
+            legacy = LegacyClient(self.link, RESYNC_TIMEOUT_S, passthrough=self.settings.passthrough)
             legacy.drain(quiet_s=0.3, limit_s=3.0)
             try:
                 legacy.command("name")
-                break
+                self.device = self._choose_protocol(LegacyClient(self.link, self.settings.timeout_s,
+                                                                 passthrough=self.settings.passthrough))
+                return self.device
             except (LinkError, ProtocolError) as e:
                 last = e
-        else:
-            hint = "" if self.reset is not None else " (no reset line for this board: power-cycle it)"
-            raise DeviceUnresponsive(f"'name%' after {error}{hint}; last: {last}", RESYNC_TRIES, RESYNC_TIMEOUT_S)
-        self.device = self._choose_protocol(LegacyClient(self.link, self.settings.timeout_s,
-                                                         passthrough=self.settings.passthrough))
-        return self.device
+                self.journal({"event": "recover-retry", "error": str(e)})
+        hint = "" if self.reset is not None else " (no reset line for this board: power-cycle it)"
+        raise DeviceUnresponsive(f"'name%' after {error}{hint}; last: {last}", RESYNC_TRIES, RESYNC_TIMEOUT_S)
