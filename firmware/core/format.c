@@ -4,12 +4,18 @@
 
 #include "port.h"
 
+static tp_sink sink = tp_port_write;
+
+void tp_set_sink(tp_sink to) { sink = to != NULL ? to : tp_port_write; }
+
+void tp_write(const char *text, size_t length) { sink(text, length); }
+
 void tp_print(const char *text) {
   size_t length = 0;
   while (text[length] != '\0') {
     length++;
   }
-  tp_port_write(text, length);
+  tp_write(text, length);
 }
 
 static void print_u64(uint64_t value) {
@@ -19,7 +25,7 @@ static void print_u64(uint64_t value) {
     digits[--at] = (char)('0' + value % 10u);
     value /= 10u;
   } while (value != 0u);
-  tp_port_write(digits + at, sizeof digits - at);
+  tp_write(digits + at, sizeof digits - at);
 }
 
 void tp_print_uint(uint32_t value) { print_u64(value); }
@@ -36,7 +42,7 @@ void tp_print_int(int32_t value) {
 void tp_print_hex_byte(uint8_t value) {
   static const char hex[] = "0123456789abcdef";
   char pair[2] = {hex[value >> 4], hex[value & 0x0f]};
-  tp_port_write(pair, 2);
+  tp_write(pair, 2);
 }
 
 /* Floats of 2^64 and more are integers m * 2^e (m < 2^24, e <= 104): build the decimal digits in
@@ -64,7 +70,7 @@ static void print_big_integer(float value) {
       digits[d] = (char)('0' + limbs[i] % 10u);
       limbs[i] /= 10u;
     }
-    tp_port_write(digits, 9);
+    tp_write(digits, 9);
   }
 }
 
@@ -85,7 +91,7 @@ void tp_print_float3(float value) {
   double thousandths = fabs((double)value) * 1000.0;
   if (thousandths >= 1.8e19) { /* an integer too wide for 64 bits: no fraction to round */
     print_big_integer(fabsf(value));
-    tp_port_write(".000", 4);
+    tp_write(".000", 4);
     return;
   }
   double whole = floor(thousandths);
@@ -97,5 +103,5 @@ void tp_print_float3(float value) {
   print_u64(rounded / 1000u);
   char fraction[4] = {'.', (char)('0' + rounded / 100u % 10u), (char)('0' + rounded / 10u % 10u),
                       (char)('0' + rounded % 10u)};
-  tp_port_write(fraction, 4);
+  tp_write(fraction, 4);
 }

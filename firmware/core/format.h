@@ -5,6 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where printed text goes: the port, unless a framed command is collecting its reply (NULL = port). */
+typedef void (*tp_sink)(const char *text, size_t length);
+void tp_set_sink(tp_sink to);
+void tp_write(const char *text, size_t length);
+
 void tp_print(const char *text);
 void tp_print_uint(uint32_t value);
 void tp_print_int(int32_t value);

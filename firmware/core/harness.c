@@ -25,6 +25,13 @@ __attribute__((weak)) int tp_extension_command(const char *word, char *rest) {
   return 0;
 }
 
+__attribute__((weak)) int tp_extension_feed(uint8_t byte) {
+  (void)byte;
+  return 0;
+}
+
+__attribute__((weak)) int tp_extension_read(void) { return tp_port_read_char(); }
+
 static void print_line(const char *text) {
   tp_print(text);
   tp_print("\r\n");
@@ -53,7 +60,7 @@ void tp_harness_boot(void) {
 }
 
 /* strtok(" ") without its hidden state: the next space-separated word, or NULL. */
-static char *next_word(char **cursor) {
+char *tp_next_word(char **cursor) {
   char *at = *cursor;
   while (*at == ' ') {
     at++;
@@ -73,7 +80,7 @@ static char *next_word(char **cursor) {
   return word;
 }
 
-static int same(const char *a, const char *b) {
+int tp_same(const char *a, const char *b) {
   while (*a != '\0' && *a == *b) {
     a++;
     b++;
@@ -82,7 +89,7 @@ static int same(const char *a, const char *b) {
 }
 
 /* atoi as reference firmware uses it: optional sign, then digits up to the first other character. */
-static int32_t parse_int(const char *text) {
+int32_t tp_parse_int(const char *text) {
   int negative = 0;
   if (*text == '-' || *text == '+') {
     negative = *text == '-';
@@ -117,7 +124,7 @@ static void db_load(char *size_word) {
     print_line("e-[Command 'db load' requires the # of bytes]");
     return;
   }
-  int32_t size = parse_int(size_word);
+  int32_t size = tp_parse_int(size_word);
   if (size <= 0) {
     print_line("e-[Command 'db load' must be >0 bytes]");
     return;
@@ -177,12 +184,12 @@ static void db_print(void) {
 }
 
 static void db(char **cursor) {
-  char *sub = next_word(cursor);
+  char *sub = tp_next_word(cursor);
   if (sub == NULL) {
     print_line("e-[Command 'db' requires a subcommand]");
-  } else if (same(sub, "load")) {
-    db_load(next_word(cursor));
-  } else if (same(sub, "print")) {
+  } else if (tp_same(sub, "load")) {
+    db_load(tp_next_word(cursor));
+  } else if (tp_same(sub, "print")) {
     db_print();
   } else {
     db_data(sub);
@@ -221,11 +228,16 @@ static int run(int32_t count) {
   return 0;
 }
 
-static void infer(char **cursor) {
-  char *count_word = next_word(cursor);
-  char *warmup_word = next_word(cursor);
-  int32_t count = count_word != NULL ? parse_int(count_word) : 1;
-  int32_t warmup = warmup_word != NULL ? parse_int(warmup_word) : 0;
+void tp_harness_set_input(const uint8_t *data, size_t length) {
+  size_t kept = length < TP_MAX_INPUT_BYTES ? length : TP_MAX_INPUT_BYTES;
+  for (size_t i = 0; i < TP_MAX_INPUT_BYTES; i++) {
+    input_buffer[i] = i < kept ? data[i] : 0u;
+  }
+  loaded_bytes = kept;
+  expected_bytes = 0;
+}
+
+void tp_harness_infer(int32_t count, int32_t warmup, int results_only) {
   if (count <= 0) {
     print_line("e-[Inference iterations must be >0]");
     return;
@@ -238,6 +250,12 @@ static void infer(char **cursor) {
   count = count > TP_MAX_INFERENCES_PER_COMMAND ? TP_MAX_INFERENCES_PER_COMMAND : count;
   warmup = warmup > TP_MAX_INFERENCES_PER_COMMAND ? TP_MAX_INFERENCES_PER_COMMAND : warmup;
 #endif
+  if (results_only) { /* accuracy samples need no timestamps: only the answer goes back */
+    if (run(warmup) == 0 && run(count) == 0) {
+      print_results();
+    }
+    return;
+  }
   tp_print("m-warmup-start-");
   tp_print_int(warmup);
   tp_print("\r\n");
@@ -258,6 +276,13 @@ static void infer(char **cursor) {
   print_results();
 }
 
+static void infer(char **cursor) {
+  char *count_word = tp_next_word(cursor);
+  char *warmup_word = tp_next_word(cursor);
+  tp_harness_infer(count_word != NULL ? tp_parse_int(count_word) : 1, warmup_word != NULL ? tp_parse_int(warmup_word) : 0,
+                   0);
+}
+
 static void help(void) {
   print_line(FIRMWARE_ID);
   print_line("");
@@ -273,26 +298,26 @@ static void help(void) {
   print_line("results      : Return the result fp32 vector");
 }
 
-static void run_command(char *line) {
+void tp_harness_run_command(char *line) {
   char *cursor = line;
-  char *word = next_word(&cursor);
+  char *word = tp_next_word(&cursor);
   if (word == NULL) {
     word = cursor; /* an empty command: reference firmware answers it as unknown */
   }
-  if (same(word, "name")) {
+  if (tp_same(word, "name")) {
     print_line("m-name-dut-[" TP_VENDOR_NAME "]");
-  } else if (same(word, "profile")) {
+  } else if (tp_same(word, "profile")) {
     print_line("m-profile-[" FIRMWARE_ID "]");
     print_line("m-model-[" TP_BENCHMARK "]");
-  } else if (same(word, "help")) {
+  } else if (tp_same(word, "help")) {
     help();
-  } else if (same(word, "timestamp")) {
+  } else if (tp_same(word, "timestamp")) {
     timestamp();
-  } else if (same(word, "db")) {
+  } else if (tp_same(word, "db")) {
     db(&cursor);
-  } else if (same(word, "infer")) {
+  } else if (tp_same(word, "infer")) {
     infer(&cursor);
-  } else if (same(word, "results")) {
+  } else if (tp_same(word, "results")) {
     print_results();
   } else if (!tp_extension_command(word, cursor)) {
     tp_print("e-[Unknown command: ");
@@ -303,10 +328,16 @@ static void run_command(char *line) {
 }
 
 void tp_harness_feed(char c) {
+  if (tp_extension_feed((uint8_t)c)) {
+    if (c == '\0') {
+      command_length = 0; /* a frame starts: an unfinished text command before it was noise */
+    }
+    return;
+  }
   if (c == '%') {
     command[command_length] = '\0';
     command_length = 0;
-    run_command(command);
+    tp_harness_run_command(command);
   } else if (command_length < TP_COMMAND_CHARS) {
     command[command_length++] = c;
   }
@@ -314,7 +345,7 @@ void tp_harness_feed(char c) {
 
 void tp_harness_serve(void) {
   for (;;) {
-    int c = tp_port_read_char();
+    int c = tp_extension_read();
     if (c < 0) {
       return;
     }

@@ -22,10 +22,27 @@ void tp_harness_feed(char c);
 /* Reads characters from the port and answers them until the input ends (never, on a board). */
 void tp_harness_serve(void);
 
-/* Extension point (the fast binary transfer builds on it): a command word the core does not know
- * is offered here first, with the rest of the line after `cursor`. Return 1 if handled (the core
- * then only adds m-ready), 0 to let the core answer "Unknown command". The default, a weak
- * definition, claims nothing; a port or extension module overrides it by defining it again. */
+/* Runs one command line (no '%'), reply and m-ready included. */
+void tp_harness_run_command(char *line);
+
+/* The model input becomes `data` (zero-padded to the input size), as if loaded by `db`. */
+void tp_harness_set_input(const uint8_t *data, size_t length);
+
+/* `infer N W` on the current input; `results_only` prints just the m-results line (no timestamps). */
+void tp_harness_infer(int32_t count, int32_t warmup, int results_only);
+
+/* Parsing helpers shared with the extension: reference firmware's atoi, strtok(" "), strcmp == 0. */
+int32_t tp_parse_int(const char *text);
+char *tp_next_word(char **cursor);
+int tp_same(const char *a, const char *b);
+
+/* Extension points, weak in the core (legacy only) and defined by core/extension.c:
+ * - tp_extension_command: a command word the core does not know, with the rest of the line; return
+ *   1 if handled (the core then adds m-ready), 0 for "Unknown command".
+ * - tp_extension_feed: sees every received byte first; return 1 if it took it (frame bytes, 0x00).
+ * - tp_extension_read: the serve loop's read (the extension times its baud-rate fallback in it). */
 int tp_extension_command(const char *word, char *rest);
+int tp_extension_feed(uint8_t byte);
+int tp_extension_read(void);
 
 #endif

@@ -20,6 +20,12 @@ void tp_port_write(const char *text, size_t length) {
 
 int tp_port_read_char(void) { return -1; }
 
+int tp_port_poll_char(void) { return -1; }
+
+void tp_port_set_baud(uint32_t baud) { (void)baud; }
+
+const char *tp_port_bauds(void) { return "115200,2000000"; }
+
 uint32_t tp_port_time_us(void) { return fake_clock_us += 7u; }
 
 void tp_port_timestamp_pulse(void) {}

@@ -15,6 +15,15 @@ void tp_port_write(const char *text, size_t length);
 /* Waits for the next received byte; returns -1 when the input has ended (posix only). */
 int tp_port_read_char(void);
 
+/* A received byte if one is waiting, else -1 at once (the extension drains frames between windows). */
+int tp_port_poll_char(void);
+
+/* Moves the UART to `baud` after what was written has gone out (a pty or QEMU ignores the rate). */
+void tp_port_set_baud(uint32_t baud);
+
+/* The rates tp_port_set_baud reaches, comma-separated, first the boot rate: the caps line's `bauds`. */
+const char *tp_port_bauds(void);
+
 /* Free-running microseconds from the device's own timer, wrapping at 2^32. */
 uint32_t tp_port_time_us(void);
 

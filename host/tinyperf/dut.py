@@ -142,6 +142,22 @@ class Device:
         assert self.extended is not None
         return self.extended.start(f"tp-slide {staged.words()} {window} {stride}", timeout_s)
 
+    @property
+    def streams(self) -> bool:
+        """Whether the device can slide over a buffer while it is still filling (`stream` feature)."""
+        return self.extended is not None and "stream" in self.extended.caps.features
+
+    def stream_slide(self, buffer: int, data: bytes, window: int, stride: int, timeout_s: float) -> int:
+        """The slide command first, then the data: the device runs window i as soon as its bytes are
+        in, so a wire-bound file is inferred while it downloads. `timeout_s` is for the inferences;
+        the data's wire time (with a margin) is added."""
+        assert self.extended is not None
+        staged = Staged(buffer, len(data), buffer_crc(data))
+        wire_s = 1.5 * len(data) * 10.0 / self.extended.baud
+        ticket = self.extended.start(f"tp-slide {staged.words()} {window} {stride} stream", timeout_s + wire_s)
+        self.extended.write_buffer(buffer, data)
+        return ticket
+
     def finish_slide(self, ticket: int, expected_windows: int) -> list[tuple[float, ...]]:
         assert self.extended is not None
         reply = self.extended.finish(ticket)

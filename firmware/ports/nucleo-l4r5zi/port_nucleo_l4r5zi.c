@@ -2,7 +2,8 @@
  *
  * Clock: HSI16 -> PLL (M=1, N=15, R=2) = 120 MHz SYSCLK, range 1 boost, 5 flash wait states.
  * UART: LPUART1 on PG7/PG8 (AF8), the ST-LINK virtual COM port, clocked from HSI16 so its baud
- * does not depend on the PLL. Time: DWT CYCCNT, a 32-bit cycle counter, extended to 64 bits.
+ * does not depend on the PLL. Received bytes go into a ring from the receive interrupt, so frames
+ * the host streams during an inference are kept (the receive register holds one byte). Time: DWT CYCCNT, a 32-bit cycle counter, extended to 64 bits.
  * Energy mode: the timestamp is a low pulse on Arduino D7 = PF13, wired to the monitor's trigger.
  *
  * Register-level (no HAL) so the same file builds under PlatformIO and Debian's arm-none-eabi-gcc.
@@ -24,6 +25,11 @@
 #define LPUART_RX_PIN 8u  /* PG8 */
 #define AF8_LPUART1 8u
 
+#define RX_RING_BYTES 8192u /* > the host's 4 data frames in flight plus a queued command */
+
+static volatile uint8_t rx_ring[RX_RING_BYTES];
+static volatile uint32_t rx_head; /* written by the interrupt */
+static volatile uint32_t rx_tail; /* written by the main loop */
 static uint32_t last_cycles;
 static uint64_t cycles_high; /* wraps of CYCCNT, counted whenever time is read (every <= 35 s) */
 
@@ -74,9 +80,38 @@ static void lpuart1_init(void) {
               (RCC_CCIPR_LPUART1SEL_HSI16 << RCC_CCIPR_LPUART1SEL_SHIFT);
   RCC_APB1ENR2 |= RCC_APB1ENR2_LPUART1EN;
   LPUART_CR1 = 0u;
-  LPUART_BRR = (uint32_t)(((uint64_t)HSI16_HZ * 256u + TP_BAUD / 2u) / TP_BAUD); /* RM0432: 256 * f / baud */
-  LPUART_CR1 = LPUART_CR1_TE | LPUART_CR1_RE | LPUART_CR1_UE;
+  tp_port_set_baud(TP_BAUD);
+  NVIC_ISER(LPUART1_IRQN / 32u) = 1u << (LPUART1_IRQN % 32u);
 }
+
+/* Every device interrupt lands here (startup.c); LPUART1's is the only one enabled. A byte that
+ * finds the ring full is dropped: its frame fails the CRC and the host resends it. */
+void tp_irq_handler(void) {
+  uint32_t status = LPUART_ISR;
+  if (status & LPUART_ISR_ORE) {
+    LPUART_ICR = LPUART_ICR_ORECF; /* an overrun stalls reception until cleared */
+  }
+  if (status & LPUART_ISR_RXNE) {
+    uint8_t byte = (uint8_t)(LPUART_RDR & 0xFFu);
+    uint32_t next = (rx_head + 1u) % RX_RING_BYTES;
+    if (next != rx_tail) {
+      rx_ring[rx_head] = byte;
+      rx_head = next;
+    }
+  }
+}
+
+/* Waits for what was written to leave the shift register, then changes the rate (BRR needs UE=0). */
+void tp_port_set_baud(uint32_t baud) {
+  while ((LPUART_CR1 & LPUART_CR1_UE) && !(LPUART_ISR & LPUART_ISR_TC)) {
+  }
+  LPUART_CR1 = 0u;
+  LPUART_BRR = (uint32_t)(((uint64_t)HSI16_HZ * 256u + baud / 2u) / baud); /* RM0432: 256 * f / baud */
+  LPUART_CR1 = LPUART_CR1_TE | LPUART_CR1_RE | LPUART_CR1_RXNEIE | LPUART_CR1_UE;
+}
+
+/* LPUART needs BRR >= 0x300: up to 16 MHz * 256 / 768 = 5.3 Mbaud from HSI16. */
+const char *tp_port_bauds(void) { return "115200,230400,460800,921600,2000000"; }
 
 static void timestamp_pin_init(void) {
   RCC_AHB2ENR |= RCC_AHB2ENR_GPIOFEN;
@@ -105,14 +140,21 @@ void tp_port_write(const char *text, size_t length) {
   }
 }
 
+int tp_port_poll_char(void) {
+  uint32_t tail = rx_tail;
+  if (tail == rx_head) {
+    return -1;
+  }
+  int byte = rx_ring[tail];
+  rx_tail = (tail + 1u) % RX_RING_BYTES;
+  return byte;
+}
+
 int tp_port_read_char(void) {
-  for (;;) {
-    uint32_t status = LPUART_ISR;
-    if (status & LPUART_ISR_ORE) {
-      LPUART_ICR = LPUART_ICR_ORECF; /* an overrun stalls reception until cleared */
-    }
-    if (status & LPUART_ISR_RXNE) {
-      return (int)(LPUART_RDR & 0xFFu);
+  for (;;) { /* spins rather than WFI: a byte stored just before a WFI would sleep until the next one */
+    int byte = tp_port_poll_char();
+    if (byte >= 0) {
+      return byte;
     }
   }
 }

@@ -73,6 +73,10 @@
 #define LPUART_ISR_ORE (1u << 3)
 #define LPUART_ISR_RXNE (1u << 5)
 #define LPUART_ISR_TXE (1u << 7)
+#define LPUART_ISR_TC (1u << 6)
+#define LPUART_CR1_RXNEIE (1u << 5)
+#define LPUART1_IRQN 70u /* RM0432 table 58 */
+#define NVIC_ISER(n) REG(0xE000E100u + 4u * (n))
 #define LPUART_ICR_ORECF (1u << 3)
 
 /* Cortex-M4 core debug: the cycle counter */

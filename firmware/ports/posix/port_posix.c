@@ -8,6 +8,7 @@
 #define _DEFAULT_SOURCE /* cfmakeraw */
 #define _XOPEN_SOURCE 700
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,19 @@ int tp_port_read_char(void) {
   unsigned char c;
   return read(in_fd, &c, 1) == 1 ? c : -1;
 }
+
+int tp_port_poll_char(void) {
+  struct pollfd ready = {.fd = in_fd, .events = POLLIN};
+  if (poll(&ready, 1, 0) != 1 || !(ready.revents & POLLIN)) {
+    return -1;
+  }
+  return tp_port_read_char();
+}
+
+/* A pty carries bytes at whatever rate both ends set: nothing to switch. */
+void tp_port_set_baud(uint32_t baud) { (void)baud; }
+
+const char *tp_port_bauds(void) { return "115200,230400,460800,921600,2000000"; }
 
 uint32_t tp_port_time_us(void) {
   struct timespec now;

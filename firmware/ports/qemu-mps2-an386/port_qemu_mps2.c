@@ -4,6 +4,8 @@
  * per millisecond plus the counter for the microseconds in between. Run under `-icount shift=0`,
  * QEMU advances virtual time 1 ns per guest instruction, so these microseconds are an instruction
  * count (1 us = 1000 instructions): deterministic, labelled emulated, never a board's latency.
+ * Received bytes are polled: QEMU holds them back while the 1-byte receive register is full (no loss),
+ * which a real board's UART does not: the nucleo port buffers them from an interrupt.
  */
 #include <stdint.h>
 
@@ -55,6 +57,13 @@ int tp_port_read_char(void) {
   }
   return (int)(UART_DATA & 0xFFu);
 }
+
+int tp_port_poll_char(void) { return (UART_STATE & UART_STATE_RX_FULL) ? (int)(UART_DATA & 0xFFu) : -1; }
+
+/* QEMU's UART model moves bytes at the host's pace whatever BAUDDIV says; set it as a board would. */
+void tp_port_set_baud(uint32_t baud) { UART_BAUDDIV = CPU_HZ / baud; }
+
+const char *tp_port_bauds(void) { return "115200,230400,460800,921600,2000000"; }
 
 /* Millisecond count and counter read together: retried if a tick interrupt fell in between. */
 uint32_t tp_port_time_us(void) {

@@ -19,6 +19,7 @@ from tinyperf.tflite_info import ModelInfo
 BIN_FORMAT_IDS = {"int8": 0, "uint8_minus_128": 1, "float32_quantize": 2, "float32": 3, "uint8_to_float32": 4}
 ARENA_MARGIN = 1.10  # host estimate (64-bit pointers) plus room for the Cortex-M build's alignment
 ARENA_ROUND_BYTES = 1024
+AD_FILE_BUFFER_BYTES = 131072  # a whole ad01 file (102400 bytes) fits, as on the simulated board
 # TFLite builtin op name -> MicroMutableOpResolver method, where plain CamelCase is not the name
 _RESOLVER_EXCEPTIONS = {"LOG_SOFTMAX": "AddLogSoftmax", "L2_NORMALIZATION": "AddL2Normalization",
                         "RELU6": "AddRelu6", "RELU_N1_TO_1": "AddReluN1To1"}
@@ -37,12 +38,19 @@ class FirmwareConfig:
     arena_bytes: int
     op_methods: tuple[str, ...]
 
+    @property
+    def extension_buffer_bytes(self) -> int:
+        """Each of the extension's two input buffers: a whole ad01 file (the device slides over it),
+        else one input."""
+        return AD_FILE_BUFFER_BYTES if self.autoencoder else self.input_bytes
+
     def header(self) -> str:
         defines = {
             "TP_BENCHMARK": f'"{self.benchmark}"',
             "TP_VENDOR_NAME": f'"{self.vendor_name}"',
             "TP_INPUT_BYTES": str(self.input_bytes),
             "TP_MAX_INPUT_BYTES": str(self.input_bytes),
+            "TP_EXT_BUFFER_BYTES": str(self.extension_buffer_bytes),
             "TP_RESULT_COUNT": str(self.result_count),
             "TP_OUTPUT_ELEMENTS": str(self.output_elements),
             "TP_AUTOENCODER": str(int(self.autoencoder)),

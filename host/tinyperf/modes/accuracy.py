@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tinyperf.datasets import Sample
-from tinyperf.dut import Device, Staged
+from tinyperf.dut import Device
 from tinyperf.errors import LinkError, ProtocolError
 from tinyperf.models import ModelEntry
 from tinyperf.modes import Journal, NoProgress, ProgressSink
@@ -48,8 +48,9 @@ FIRST_SEGMENT_WINDOWS = 8
 
 def plan_jobs(index: int, sample: Sample, device: Device, first: bool = False) -> list[Job]:
     """Legacy: one job per window. Extension: the whole file slides on the device, in as few
-    segments as its buffer allows. The run's first file starts small and doubles (8, 16, 32...
-    windows), so the device starts inferring while the rest is still on the wire."""
+    segments as its buffer allows. On a device that cannot slide while a buffer fills (no `stream`),
+    the run's first file starts small and doubles (8, 16, 32... windows), so the device starts
+    inferring while the rest is still on the wire."""
     data = sample.path.read_bytes()
     ext = device.extended
     if ext is None:
@@ -61,7 +62,7 @@ def plan_jobs(index: int, sample: Sample, device: Device, first: bool = False) -
     total = (len(data) - window) // stride + 1
     jobs = []
     done = 0
-    size = min(FIRST_SEGMENT_WINDOWS, per_segment) if first else per_segment
+    size = min(FIRST_SEGMENT_WINDOWS, per_segment) if first and not device.streams else per_segment
     while done < total:
         count = min(size, total - done)
         start = done * stride
@@ -118,16 +119,16 @@ class JobRunner:
         if job is None:
             return
         self.current = job.sample
-        staged = self.device.stage(0, job.data)
-        ticket = self._start(job, staged)
+        buffer = 0
+        ticket = self._send(job, buffer)
         last = time.monotonic()
         while job is not None:
             self.current = job.sample
             upcoming = next(jobs, None)
             next_ticket = None
             if upcoming is not None:
-                staged = self.device.stage(1 - staged.buffer, upcoming.data)
-                next_ticket = self._start(upcoming, staged)
+                buffer = 1 - buffer
+                next_ticket = self._send(upcoming, buffer)
             outputs = self._finish(job, ticket)
             now = time.monotonic()
             self.timing.observe(now - last, job.inferences)
@@ -135,12 +136,15 @@ class JobRunner:
             yield job, outputs
             job, ticket = upcoming, next_ticket  # type: ignore[assignment]
 
-    def _start(self, job: Job, staged: Staged) -> int:
+    def _send(self, job: Job, buffer: int) -> int:
+        """Download the job's input into `buffer` and queue its command; returns the command's ticket."""
         # a queued command waits for the one before it: allow for both
         timeout = self.timing.timeout_s(2 * job.inferences)
         if job.window is None or job.stride is None:
-            return self.device.start_results_only(staged, timeout)
-        return self.device.start_slide(staged, job.window, job.stride, timeout)
+            return self.device.start_results_only(self.device.stage(buffer, job.data), timeout)
+        if self.device.streams:
+            return self.device.stream_slide(buffer, job.data, job.window, job.stride, timeout)
+        return self.device.start_slide(self.device.stage(buffer, job.data), job.window, job.stride, timeout)
 
     def _finish(self, job: Job, ticket: int) -> list[tuple[float, ...]]:
         if job.window is None:

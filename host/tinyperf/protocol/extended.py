@@ -194,15 +194,32 @@ class ExtendedClient:
                     _check_ack(pending, pending.reply)
                 return pending.reply
             self._resend_expired()
-            wait_s = max(0.001, min(p.deadline for p in self._pending.values() if p.reply is None) - time.monotonic())
+            timed = self._timed()
+            wait_s = max(0.001, min(p.deadline for p in timed) - time.monotonic()) if timed else 0.5
             data = self.link.read_some(Deadline(min(wait_s, 0.5)))
             if data:
                 self._route(data)
 
+    @property
+    def overlaps(self) -> bool:
+        """Whether the device takes frames in while a command runs (else they wait in its UART buffer)."""
+        return "overlap" in self.caps.features
+
+    def _running(self) -> _Pending | None:
+        return next((p for p in self._pending.values() if p.kind == KIND_COMMAND and p.accepted and p.reply is None),
+                    None)
+
+    def _timed(self) -> list[_Pending]:
+        """Unanswered frames whose clock runs. On a device without `overlap`, while a command runs
+        only it is timed: the rest are read once it is done, and their clocks start then."""
+        running = None if self.overlaps else self._running()
+        return [p for p in self._pending.values() if p.reply is None and (running is None or p is running)]
+
     def _resend_expired(self) -> None:
         now = time.monotonic()
+        timed = {id(p) for p in self._timed()}
         for seq, pending in self._pending.items():
-            if pending.reply is None and now >= pending.deadline:
+            if id(pending) in timed and now >= pending.deadline:
                 if pending.tries >= MAX_TRIES:
                     limit = pending.budget_s + ACK_MARGIN_S if pending.accepted else ACK_MARGIN_S
                     raise DeviceUnresponsive(pending.what, pending.tries, limit)
@@ -230,7 +247,20 @@ class ExtendedClient:
                     pending.accepted = True
                     pending.deadline = time.monotonic() + pending.budget_s + ACK_MARGIN_S
             elif piece.kind == KIND_REPLY and piece.seq in self._pending:
-                self._pending[piece.seq].reply = piece
+                finished = self._pending[piece.seq]
+                finished.reply = piece
+                if not self.overlaps and finished.kind == KIND_COMMAND:
+                    self._restart_waiting()
+
+    def _restart_waiting(self) -> None:
+        """A device without `overlap` reads what waited behind a command only now: each waiting frame
+        gets its wire time, in order, from here."""
+        due = time.monotonic()
+        for pending in self._pending.values():
+            waiting = pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted)
+            if waiting:
+                due += len(pending.wire) * self._seconds_per_byte
+                pending.deadline = max(pending.deadline, due + ACK_MARGIN_S)
 
     def _resend_oldest_unanswered(self) -> None:
         """A NAK says a frame arrived broken. The device answers in order, so every frame sent before

@@ -9,6 +9,7 @@ seq: its reply was lost) gets the cached reply without running again. firmware/P
 from __future__ import annotations
 
 import threading
+import time
 import zlib
 from collections.abc import Callable
 
@@ -28,6 +29,7 @@ from tinyperf.sim.device import COMMAND_BUFFER_CHARS, SimDevice, c_atoi, reply_b
 EXTENSION_VERSION = 1
 MAX_DATA_CHUNK = 1024  # data bytes per frame the device accepts
 REPLY_CACHE = 4  # command replies kept for repeats (the host has at most two commands in flight)
+STALL_S = 5.0  # a streaming slide whose data stops this long gives up
 
 
 def _hex_crc(word: str) -> int | None:
@@ -46,24 +48,28 @@ class ExtendedDevice:
         self.buffer_bytes = buffer_bytes
         self.bauds = bauds
         self.on_baud = on_baud
-        self.buffers = [bytearray(buffer_bytes), bytearray(buffer_bytes)]
         self.recent: dict[int, bytes] = {}  # replies to the last few command frames, by seq
-        self.lock = threading.Lock()  # data frames (receiver thread) vs commands (main thread)
+        self.lock = threading.Condition()  # data frames (receiver thread) vs commands (main thread)
+        self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.buffers = [bytearray(self.buffer_bytes), bytearray(self.buffer_bytes)]
+            self.filled = [0, 0]  # contiguous bytes from offset 0 of each buffer's current fill
+            self.fresh = [False, False]  # a fill began since a command last used the buffer
             self.recent = {}
 
     def caps_line(self) -> str:
         bauds = ",".join(str(b) for b in self.bauds)
         return (f"m-tp-caps-[v={EXTENSION_VERSION} frame={MAX_DATA_CHUNK} buffers={len(self.buffers)} "
-                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,overlap bauds={bauds}]")
+                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,stream,overlap bauds={bauds}]")
 
     # ---- frames ---------------------------------------------------------------------------------
 
     def on_data(self, frame: Frame) -> bytes:
-        """Store a data frame's bytes; the ack is an empty reply with the frame's seq."""
+        """Store a data frame's bytes; the ack is an empty reply with the frame's seq. A fill starts at
+        offset 0 and is acked in order: a frame beyond the contiguous part (one before it was lost)
+        is dropped unacked, so the host resends from the gap."""
         try:
             index, offset, chunk = parse_data_body(frame.body)
         except FrameError as e:
@@ -73,14 +79,20 @@ class ExtendedDevice:
                 [f"e-[tp data: {len(chunk)} bytes at {offset} do not fit buffer {index} "
                  f"({len(self.buffers)} x {self.buffer_bytes} bytes, {MAX_DATA_CHUNK} per frame)]"]))
         with self.lock:
+            if offset == 0:
+                self.filled[index], self.fresh[index] = 0, True
+            elif offset > self.filled[index]:
+                return b""
             self.buffers[index][offset : offset + len(chunk)] = chunk
+            self.filled[index] = max(self.filled[index], offset + len(chunk))
+            self.lock.notify_all()
         return encode_frame(KIND_REPLY, frame.seq, b"")
 
     def on_command(self, frame: Frame) -> bytes:
         """Run a command frame once; a repeat of one of the last REPLY_CACHE gets the same reply again."""
         if frame.seq in self.recent:
             return self.recent[frame.seq]
-        reply = encode_frame(KIND_REPLY, frame.seq, self.handle_text(frame.text))
+        reply = encode_frame(KIND_REPLY, frame.seq, self.handle_text(frame.text, framed=True))
         self.recent[frame.seq] = reply
         while len(self.recent) > REPLY_CACHE:
             del self.recent[next(iter(self.recent))]
@@ -97,7 +109,7 @@ class ExtendedDevice:
 
     # ---- commands (also accepted as text, so `tp-caps%` negotiates) -----------------------------
 
-    def handle_text(self, command: str) -> bytes:
+    def handle_text(self, command: str, framed: bool = False) -> bytes:
         words = command[:COMMAND_BUFFER_CHARS].split(" ")
         word = words[0]
         if word == "tp-caps":
@@ -105,24 +117,38 @@ class ExtendedDevice:
         if word == "tp-infer":
             return self._infer(words[1:])
         if word == "tp-slide":
-            return self._slide(words[1:])
+            return self._slide(words[1:], framed)
         if word == "tp-baud":
             return self._baud(words[1:])
         return self.device.handle(command)
 
-    def _checked_buffer(self, args: list[str], command: str) -> tuple[bytes | None, str | None]:
-        """`B LEN CRC`: the first LEN bytes of buffer B, if their CRC-32 is CRC (hex)."""
+    def _buffer_ref(self, args: list[str], command: str) -> tuple[tuple[int, int, int] | None, str | None]:
+        """`B LEN CRC` -> (buffer, length, crc), or the error line."""
         if len(args) < 3:
             return None, f"e-[{command} needs BUFFER LENGTH CRC32]"
         index, length, crc = c_atoi(args[0]), c_atoi(args[1]), _hex_crc(args[2])
         if not 0 <= index < len(self.buffers) or not 0 < length <= self.buffer_bytes or crc is None:
             return None, f"e-[{command}: buffer {args[0]} length {args[1]} crc {args[2]} out of range]"
+        return (index, length, crc), None
+
+    def _crc_error(self, ref: tuple[int, int, int], command: str) -> str | None:
+        index, length, crc = ref
         with self.lock:
-            data = bytes(self.buffers[index][:length])
-        actual = zlib.crc32(data)
-        if actual != crc:
-            return None, f"e-[{command}: buffer {index} CRC {actual:08x}, expected {crc:08x}]"
-        return data, None
+            actual = zlib.crc32(self.buffers[index][:length])
+        return None if actual == crc else f"e-[{command}: buffer {index} CRC {actual:08x}, expected {crc:08x}]"
+
+    def _checked_buffer(self, args: list[str], command: str) -> tuple[bytes | None, str | None]:
+        """`B LEN CRC`: the first LEN bytes of buffer B, if their CRC-32 is CRC (hex)."""
+        ref, error = self._buffer_ref(args, command)
+        if ref is None:
+            return None, error
+        error = self._crc_error(ref, command)
+        if error is not None:
+            return None, error
+        index, length, _ = ref
+        with self.lock:
+            self.fresh[index] = False
+            return bytes(self.buffers[index][:length]), None
 
     def _infer(self, args: list[str]) -> bytes:
         """`tp-infer B LEN CRC N W [results]`: checks the buffer, then answers exactly as `infer N W`
@@ -138,20 +164,49 @@ class ExtendedDevice:
             return reply_bytes(kept)
         return reply
 
-    def _slide(self, args: list[str]) -> bytes:
-        """`tp-slide B LEN CRC WIN STRIDE`: one inference per window, one m-results line each."""
-        data, error = self._checked_buffer(args, "tp-slide")
-        if data is None:
+    def _slide(self, args: list[str], framed: bool) -> bytes:
+        """`tp-slide B LEN CRC WIN STRIDE [stream]`: one inference per window, one m-results line each.
+        With `stream` the command comes before the data and window i runs once its bytes are in; the
+        CRC is checked at the end (windows run on anything else are not reported)."""
+        ref, error = self._buffer_ref(args, "tp-slide")
+        if ref is None:
             return reply_bytes([str(error)])
+        index, length, _ = ref
         window = c_atoi(args[3]) if len(args) > 3 else 0
         stride = c_atoi(args[4]) if len(args) > 4 else 0
-        if window <= 0 or stride <= 0 or window > len(data):
-            return reply_bytes([f"e-[tp-slide: window {window} stride {stride} do not fit {len(data)} bytes]"])
+        stream = args[5:6] == ["stream"]
+        if window <= 0 or stride <= 0 or window > length:
+            return reply_bytes([f"e-[tp-slide: window {window} stride {stride} do not fit {length} bytes]"])
+        if stream and not framed:
+            return reply_bytes(["e-[tp-slide: stream needs a command frame]"])
+        if not stream and (error := self._crc_error(ref, "tp-slide")) is not None:
+            return reply_bytes([error])
+        with self.lock:
+            if stream and not self.fresh[index]:
+                self.filled[index] = 0  # the buffer holds an old input: wait for the new fill
+            self.fresh[index] = False
         lines = []
-        for offset in range(0, len(data) - window + 1, stride):
-            values = self.device.infer_once(data[offset : offset + window])
-            lines.append(f"m-results-{format_results(values)}")
+        for offset in range(0, length - window + 1, stride):
+            piece = self._window(index, offset, window, wait=stream)
+            if piece is None:
+                return reply_bytes([f"e-[tp-slide: data stopped at byte {self.filled[index]} of {length}]"])
+            lines.append(f"m-results-{format_results(self.device.infer_once(piece))}")
+        if stream and (error := self._crc_error(ref, "tp-slide")) is not None:
+            return reply_bytes([error])
         return reply_bytes([*lines, f"m-tp-slide-done-{len(lines)}"])
+
+    def _window(self, index: int, offset: int, window: int, wait: bool) -> bytes | None:
+        """The window's bytes; with `wait`, once they have arrived (None after STALL_S without progress)."""
+        with self.lock:
+            progress, deadline = self.filled[index], time.monotonic() + STALL_S
+            while wait and self.filled[index] < offset + window:
+                if self.filled[index] != progress:
+                    progress, deadline = self.filled[index], time.monotonic() + STALL_S
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self.lock.wait(remaining)
+            return bytes(self.buffers[index][offset : offset + window])
 
     def _baud(self, args: list[str]) -> bytes:
         rate = c_atoi(args[0]) if args else 0
