@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
-MODELS_DIR = Path(os.environ.get("TINYPERF_MODELS", SHARED / "models"))
+MODELS_DIR = Path(os.environ.get("TINYPERF_MODELS", SHARED / "models")).resolve()  # CLI tests run elsewhere
 TRANSCRIPT = SHARED / "transcripts" / "kws01-tflm-reference-api.json"
 MODEL_FILES = {
     "kws01": "kws_ref_model.tflite",

@@ -25,8 +25,12 @@
 #define BAUD_CONFIRM_US 1000000u /* after tp-baud, no valid frame at the new rate in this: fall back */
 
 static uint8_t buffers[BUFFER_COUNT][TP_EXT_BUFFER_BYTES];
-static uint32_t filled[BUFFER_COUNT]; /* contiguous bytes from offset 0 of the current fill */
-static uint8_t fresh[BUFFER_COUNT];   /* a fill began since the last command used the buffer */
+/* What has arrived of each buffer's current fill, frame by frame (a streaming slide waits on it).
+ * A fill ends when a command has used the buffer: the host fills it again only after that reply. */
+#define CHUNKS ((TP_EXT_BUFFER_BYTES + TP_EXT_FRAME_BYTES - 1u) / TP_EXT_FRAME_BYTES)
+static uint8_t arrived[BUFFER_COUNT][CHUNKS]; /* frame-aligned chunks stored this fill */
+static uint32_t filled[BUFFER_COUNT];         /* bytes from offset 0 that have all arrived */
+static uint32_t fill_end[BUFFER_COUNT];       /* the furthest byte any frame of this fill reached */
 
 typedef struct {
   int valid;
@@ -41,6 +45,7 @@ static size_t next_slot;
 static cached_reply *collecting; /* the reply a framed command is printing into */
 
 static int busy;                 /* a framed command is running: command frames wait */
+static uint16_t running_seq;
 static int queued;               /* one command frame arrived while busy */
 static uint16_t queued_seq;
 static char queued_text[TP_COMMAND_CHARS + 1];
@@ -93,6 +98,7 @@ static void run_framed(uint16_t seq, const char *text) {
   collecting = reply;
   tp_set_sink(collect);
   busy = 1;
+  running_seq = seq;
   tp_harness_run_command(line);
   busy = 0;
   tp_set_sink(NULL);
@@ -141,11 +147,21 @@ static void reply_data_error(uint16_t seq, size_t length, uint32_t offset, uint3
   tp_frame_send(TP_FRAME_REPLY, seq, (const uint8_t *)scratch, scratch_length);
 }
 
-/* Stores a data frame's bytes. A fill starts at offset 0 and is acked in order: a frame beyond the
- * contiguous part (one before it was lost) is dropped unacked, so the host resends from the gap. */
+static void end_fill(uint32_t index) {
+  memset(arrived[index], 0, sizeof arrived[index]);
+  filled[index] = fill_end[index] = 0;
+}
+
+/* Stores a data frame's bytes, in any order; an aligned frame also counts toward `filled`. */
 static void on_data(const tp_frame *frame) {
   if (frame->length < 5u) {
-    send_reply_text(frame->seq, "e-[tp data: data frame has no buffer/offset header]\r\nm-ready\r\n");
+    scratch_length = 0;
+    tp_set_sink(to_scratch);
+    tp_print("e-[tp data: data frame body of ");
+    tp_print_uint((uint32_t)frame->length);
+    tp_print(" bytes has no buffer/offset header]\r\nm-ready\r\n");
+    tp_set_sink(collecting != NULL ? collect : NULL);
+    tp_frame_send(TP_FRAME_REPLY, frame->seq, (const uint8_t *)scratch, scratch_length);
     return;
   }
   uint32_t index = frame->body[0];
@@ -156,15 +172,16 @@ static void on_data(const tp_frame *frame) {
     reply_data_error(frame->seq, length, offset, index);
     return;
   }
-  if (offset == 0u) {
-    filled[index] = 0;
-    fresh[index] = 1;
-  } else if (offset > filled[index]) {
-    return;
-  }
   memcpy(buffers[index] + offset, frame->body + 5, length);
-  if (offset + length > filled[index]) {
-    filled[index] = (uint32_t)(offset + length);
+  if (offset % TP_EXT_FRAME_BYTES == 0u && length > 0u) {
+    arrived[index][offset / TP_EXT_FRAME_BYTES] = 1;
+    if (offset + length > fill_end[index]) {
+      fill_end[index] = (uint32_t)(offset + length);
+    }
+    while (filled[index] < fill_end[index] && arrived[index][filled[index] / TP_EXT_FRAME_BYTES]) {
+      uint32_t next = filled[index] + TP_EXT_FRAME_BYTES;
+      filled[index] = next < fill_end[index] ? next : fill_end[index];
+    }
   }
   tp_frame_send(TP_FRAME_REPLY, frame->seq, NULL, 0);
 }
@@ -181,6 +198,9 @@ static void on_command(const tp_frame *frame) {
   memcpy(text, frame->body, length);
   text[length] = '\0';
   if (busy) { /* the host queues one command behind the running one */
+    if (frame->seq == running_seq || (queued && frame->seq == queued_seq)) {
+      return; /* a repeat (its A was lost): accepted again above, and it runs once */
+    }
     if (!queued) {
       queued = 1;
       queued_seq = frame->seq;
@@ -345,14 +365,18 @@ static int crc_matches(const buffer_ref *ref, const char *command) {
 /* `tp-infer B LEN CRC N W [results]`: `infer N W` on a checked buffer. */
 static void tp_infer(char **cursor) {
   buffer_ref ref;
-  if (!parse_buffer_ref(cursor, "tp-infer", &ref) || !crc_matches(&ref, "tp-infer")) {
+  if (!parse_buffer_ref(cursor, "tp-infer", &ref)) {
+    return;
+  }
+  if (!crc_matches(&ref, "tp-infer")) {
+    end_fill(ref.index); /* the host fills it again */
     return;
   }
   char *count = tp_next_word(cursor);
   char *warmup = tp_next_word(cursor);
   char *flag = tp_next_word(cursor);
   tp_harness_set_input(buffers[ref.index], ref.length);
-  fresh[ref.index] = 0;
+  end_fill(ref.index);
   tp_harness_infer(count != NULL ? tp_parse_int(count) : 1, warmup != NULL ? tp_parse_int(warmup) : 0,
                    flag != NULL && tp_same(flag, "results"));
 }
@@ -373,6 +397,37 @@ static int wait_filled(uint32_t index, uint32_t need) {
     }
   }
   return 1;
+}
+
+/* Runs every window, each once its bytes are in if streaming; 0 (error printed) on a stall or a
+ * CRC mismatch, whose partial results are taken back out of the reply. */
+static uint32_t slide_windows(const buffer_ref *ref, uint32_t window, uint32_t stride, int stream) {
+  if (!stream && !crc_matches(ref, "tp-slide")) {
+    return 0;
+  }
+  size_t reply_start = collecting != NULL ? collecting->length : 0u;
+  uint32_t count = 0;
+  for (uint32_t offset = 0; offset + window <= ref->length; offset += stride) {
+    if (stream && !wait_filled(ref->index, offset + window)) {
+      collecting->length = reply_start;
+      tp_print("e-[tp-slide: data stopped at byte ");
+      tp_print_uint(filled[ref->index]);
+      tp_print(" of ");
+      tp_print_uint(ref->length);
+      tp_print("]\r\n");
+      return 0;
+    }
+    drain_received();
+    tp_harness_set_input(buffers[ref->index] + offset, window);
+    tp_harness_infer(1, 0, 1);
+    count++;
+  }
+  if (stream && tp_crc32(0u, buffers[ref->index], ref->length) != ref->crc) {
+    collecting->length = reply_start; /* the windows ran on bytes that were not the host's */
+    (void)crc_matches(ref, "tp-slide");
+    return 0;
+  }
+  return count;
 }
 
 /* `tp-slide B LEN CRC WIN STRIDE [stream]`: one inference per window. With `stream` the command
@@ -402,33 +457,9 @@ static void tp_slide(char **cursor) {
     tp_print("e-[tp-slide: stream needs a command frame]\r\n");
     return;
   }
-  if (!stream && !crc_matches(&ref, "tp-slide")) {
-    return;
-  }
-  if (stream && !fresh[ref.index]) {
-    filled[ref.index] = 0; /* what the buffer holds is an old input: wait for the new fill */
-  }
-  fresh[ref.index] = 0;
-  size_t reply_start = stream ? collecting->length : 0u;
-  uint32_t count = 0;
-  for (uint32_t offset = 0; offset + (uint32_t)window <= ref.length; offset += (uint32_t)stride) {
-    if (stream && !wait_filled(ref.index, offset + (uint32_t)window)) {
-      collecting->length = reply_start;
-      tp_print("e-[tp-slide: data stopped at byte ");
-      tp_print_uint(filled[ref.index]);
-      tp_print(" of ");
-      tp_print_uint(ref.length);
-      tp_print("]\r\n");
-      return;
-    }
-    drain_received();
-    tp_harness_set_input(buffers[ref.index] + offset, (size_t)window);
-    tp_harness_infer(1, 0, 1);
-    count++;
-  }
-  if (stream && tp_crc32(0u, buffers[ref.index], ref.length) != ref.crc) {
-    collecting->length = reply_start; /* the windows ran on bytes that were not the host's */
-    (void)crc_matches(&ref, "tp-slide");
+  uint32_t count = slide_windows(&ref, (uint32_t)window, (uint32_t)stride, stream);
+  end_fill(ref.index);
+  if (count == 0u) {
     return;
   }
   tp_print("m-tp-slide-done-");
@@ -458,7 +489,22 @@ static void tp_baud(char **cursor) {
   pending_baud = rate;
 }
 
+/* Negotiation starts a session: a new host (or one that reconnected) numbers its frames from 1
+ * again, so replies cached and fills begun for the old one must not serve the new one. */
+static void forget_session(void) {
+  for (size_t i = 0; i < REPLY_CACHE; i++) {
+    if (&cache[i] != collecting) {
+      cache[i].valid = 0;
+    }
+  }
+  for (uint32_t i = 0; i < BUFFER_COUNT; i++) {
+    end_fill(i);
+  }
+  queued = 0;
+}
+
 static void tp_caps(void) {
+  forget_session();
   tp_print("m-tp-caps-[v=");
   tp_print_uint(EXTENSION_VERSION);
   tp_print(" frame=");

@@ -21,6 +21,7 @@ from tinyperf.cli_choices import Benchmark
 from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
 from tinyperf.runner import Mode, RunOutcome, RunRequest, execute, resumed_request
+from tinyperf.scoring import auc_text
 
 app = typer.Typer(
     help="Benchmark TinyML firmware over the MLPerf Tiny / EEMBC device protocol "
@@ -187,7 +188,7 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
             table.add_row("repeat consistency", "yes" if consistency["consistent"] else
                           f"[red]NO: {len(consistency['mismatches'])} windows differ from one infer 1 0")
     elif "auc" in f:
-        table.add_row("AUC", f"{f['auc']:.3f}")
+        table.add_row("AUC", auc_text(f["auc"]))
         table.add_row("samples", str(len(f["samples"])))
     else:
         table.add_row("top-1", f"{f['top1_percent']:.2f} %")
@@ -677,7 +678,7 @@ def demo(
         if mode == "performance":
             result = f"{f['latency_ms']:.2f} ms ({f['median_throughput']:.3f} inf./s)"
         elif "auc" in f:
-            result = f"AUC {f['auc']:.3f} on {len(f['samples'])} smoke files (synthetic: pipeline check only)"
+            result = f"AUC {auc_text(f['auc'])} on {len(f['samples'])} smoke files (synthetic: pipeline check only)"
         else:
             result = f"top-1 {f['top1_percent']:.1f} % on {len(f['samples'])} real-input smoke samples"
         if outcome.model.fallback:

@@ -154,7 +154,8 @@ class Device:
         assert self.extended is not None
         staged = Staged(buffer, len(data), buffer_crc(data))
         wire_s = 1.5 * len(data) * 10.0 / self.extended.baud
-        ticket = self.extended.start(f"tp-slide {staged.words()} {window} {stride} stream", timeout_s + wire_s)
+        ticket = self.extended.start(f"tp-slide {staged.words()} {window} {stride} stream", timeout_s + wire_s,
+                                     reads_frames=True)
         self.extended.write_buffer(buffer, data)
         return ticket
 

@@ -33,6 +33,7 @@ from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.ports import find_board_ports
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
+from tinyperf.scoring import auc_text
 from tinyperf.session import Session, finished_samples, journaled_request
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board
 from tinyperf.smoke.store import smoke_dataset
@@ -373,7 +374,7 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
                          f"(window {first['window']}: {first['after_window']} vs {first['single']}); its "
                          "repeated inference changes its own input (e.g. TFLM reusing the input tensor).")
     elif entry.scoring == "auc":
-        lines.append(f"AUC = {f['auc']:.3f}")
+        lines.append(f"AUC = {auc_text(f['auc'])}")
     else:
         lines.append(f"Top-1% = {f['top1_percent']:.2f}")
     if not f["valid"]:  # every mode states its rule breaks (short windows, failed samples) alike

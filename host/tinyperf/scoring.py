@@ -24,6 +24,11 @@ def top1(predictions: Sequence[int], labels: Sequence[int], num_classes: int) ->
     }
 
 
+def auc_text(auc: float | None) -> str:
+    """An AUC for people: None (every sample of one class failed) reads as undefined."""
+    return "undefined" if auc is None else f"{auc:.3f}"
+
+
 def roc_auc(scores: Sequence[float], labels: Sequence[int]) -> float:
     """Area under the ROC curve = P(score of an anomaly > score of a normal), ties count half."""
     scores_arr = np.asarray(scores, dtype=float)

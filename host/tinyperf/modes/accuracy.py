@@ -228,12 +228,16 @@ def score(records: list[dict], entry: ModelEntry) -> dict:
     scored = [r for r in records if not r.get("failed")]
     failed = [r["name"] for r in records if r.get("failed")]
     labels = [r["label"] for r in scored]
+    problems = [f"{len(failed)} of {len(records)} samples failed 3 times: {', '.join(failed[:5])}"] if failed else []
     if entry.scoring == "auc":
-        auc = roc_auc([r["score"] for r in scored], labels)
-        figures = {"auc": auc, "meets_target": bool(auc >= entry.accuracy_target)}
+        if failed and len(set(labels)) < 2:  # what is left has one class: no AUC, and the run says why
+            problems.append("AUC undefined: the samples left after the failed ones are all of one class")
+            figures = {"auc": None, "meets_target": False}
+        else:
+            auc = roc_auc([r["score"] for r in scored], labels)
+            figures = {"auc": auc, "meets_target": bool(auc >= entry.accuracy_target)}
     else:
         figures = top1([r["prediction"] for r in scored], labels, len(entry.labels))
         figures["meets_target"] = bool(figures["top1_percent"] >= entry.accuracy_target)
-    problems = [f"{len(failed)} of {len(records)} samples failed 3 times: {', '.join(failed[:5])}"] if failed else []
     return {**figures, "target": entry.accuracy_target, "class_names": list(entry.labels),
             "valid": not problems, "problems": problems, "failed_samples": failed, "samples": records}

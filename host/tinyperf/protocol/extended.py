@@ -95,6 +95,7 @@ class _Pending:
     kind: int
     budget_s: float  # device time a command needs once accepted
     command: str = ""
+    reads_frames: bool = False  # a command during which even a non-`overlap` device takes frames in
     accepted: bool = False
     deadline: float = 0.0
     tries: int = 0
@@ -147,17 +148,20 @@ class ExtendedClient:
         self.stats.bytes_sent += len(pending.wire)
         self.link.write(pending.wire)
 
-    def _send(self, kind: int, body: bytes, what: str, budget_s: float, command: str = "") -> int:
+    def _send(self, kind: int, body: bytes, what: str, budget_s: float, command: str = "",
+              reads_frames: bool = False) -> int:
         seq = self._next_seq()
-        pending = _Pending(what, encode_frame(kind, seq, body), kind, budget_s, command)
+        pending = _Pending(what, encode_frame(kind, seq, body), kind, budget_s, command, reads_frames)
         self._pending[seq] = pending
         self._transmit(seq, pending)
         return seq
 
-    def start(self, text: str, timeout_s: float | None = None) -> int:
-        """Send a command frame and return its ticket; `finish(ticket)` collects the reply."""
+    def start(self, text: str, timeout_s: float | None = None, reads_frames: bool = False) -> int:
+        """Send a command frame and return its ticket; `finish(ticket)` collects the reply.
+        `reads_frames`: the command itself takes data frames in as it runs (a streaming slide)."""
         budget_s = self.timeout_s if timeout_s is None else timeout_s
-        return self._send(KIND_COMMAND, text.encode("ascii"), f"command frame {text!r}", budget_s, text)
+        return self._send(KIND_COMMAND, text.encode("ascii"), f"command frame {text!r}", budget_s, text,
+                          reads_frames)
 
     def finish(self, ticket: int) -> Reply:
         command = self._pending[ticket].command
@@ -206,8 +210,10 @@ class ExtendedClient:
         return "overlap" in self.caps.features
 
     def _running(self) -> _Pending | None:
-        return next((p for p in self._pending.values() if p.kind == KIND_COMMAND and p.accepted and p.reply is None),
-                    None)
+        """The command the device is busy with, if it reads no frames meanwhile."""
+        running = next((p for p in self._pending.values()
+                        if p.kind == KIND_COMMAND and p.accepted and p.reply is None), None)
+        return None if running is None or running.reads_frames else running
 
     def _timed(self) -> list[_Pending]:
         """Unanswered frames whose clock runs. On a device without `overlap`, while a command runs
@@ -246,11 +252,26 @@ class ExtendedClient:
                 if not pending.accepted:
                     pending.accepted = True
                     pending.deadline = time.monotonic() + pending.budget_s + ACK_MARGIN_S
+                    self._delivered(piece.seq)
             elif piece.kind == KIND_REPLY and piece.seq in self._pending:
                 finished = self._pending[piece.seq]
                 finished.reply = piece
+                self._delivered(piece.seq)
                 if not self.overlaps and finished.kind == KIND_COMMAND:
                     self._restart_waiting()
+
+    def _delivered(self, seq: int) -> None:
+        """Frame `seq` got through, so the wire is not as far behind as the baud rate alone says (a pty,
+        QEMU or a USB serial port moves bytes faster): what was sent after it is due from now."""
+        due = time.monotonic()
+        after = False
+        for other, pending in self._pending.items():
+            if other == seq:
+                after = True
+            elif after and pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted):
+                due += len(pending.wire) * self._seconds_per_byte
+                pending.deadline = min(pending.deadline, due + ACK_MARGIN_S)
+        self._wire_free = min(self._wire_free, due)
 
     def _restart_waiting(self) -> None:
         """A device without `overlap` reads what waited behind a command only now: each waiting frame

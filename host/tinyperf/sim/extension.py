@@ -50,14 +50,22 @@ class ExtendedDevice:
         self.on_baud = on_baud
         self.recent: dict[int, bytes] = {}  # replies to the last few command frames, by seq
         self.lock = threading.Condition()  # data frames (receiver thread) vs commands (main thread)
+        self.arrived: list[set[int]] = [set(), set()]  # frame-aligned chunks stored this fill
+        self.filled = [0, 0]  # bytes from offset 0 that have all arrived
+        self.fill_end = [0, 0]  # the furthest byte any frame of the fill reached
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.buffers = [bytearray(self.buffer_bytes), bytearray(self.buffer_bytes)]
-            self.filled = [0, 0]  # contiguous bytes from offset 0 of each buffer's current fill
-            self.fresh = [False, False]  # a fill began since a command last used the buffer
+            self._end_fills()
             self.recent = {}
+
+    def _end_fills(self, *indices: int) -> None:
+        """What has arrived of a buffer's fill, by frame-aligned chunk (a streaming slide waits on it).
+        A fill ends when a command has used the buffer: the host fills it again only after that reply."""
+        for index in indices or range(len(self.buffers)):
+            self.arrived[index], self.filled[index], self.fill_end[index] = set(), 0, 0
 
     def caps_line(self) -> str:
         bauds = ",".join(str(b) for b in self.bauds)
@@ -67,9 +75,7 @@ class ExtendedDevice:
     # ---- frames ---------------------------------------------------------------------------------
 
     def on_data(self, frame: Frame) -> bytes:
-        """Store a data frame's bytes; the ack is an empty reply with the frame's seq. A fill starts at
-        offset 0 and is acked in order: a frame beyond the contiguous part (one before it was lost)
-        is dropped unacked, so the host resends from the gap."""
+        """Store a data frame's bytes, in any order; the ack is an empty reply with the frame's seq."""
         try:
             index, offset, chunk = parse_data_body(frame.body)
         except FrameError as e:
@@ -79,13 +85,14 @@ class ExtendedDevice:
                 [f"e-[tp data: {len(chunk)} bytes at {offset} do not fit buffer {index} "
                  f"({len(self.buffers)} x {self.buffer_bytes} bytes, {MAX_DATA_CHUNK} per frame)]"]))
         with self.lock:
-            if offset == 0:
-                self.filled[index], self.fresh[index] = 0, True
-            elif offset > self.filled[index]:
-                return b""
             self.buffers[index][offset : offset + len(chunk)] = chunk
-            self.filled[index] = max(self.filled[index], offset + len(chunk))
-            self.lock.notify_all()
+            if offset % MAX_DATA_CHUNK == 0 and chunk:
+                self.arrived[index].add(offset // MAX_DATA_CHUNK)
+                self.fill_end[index] = max(self.fill_end[index], offset + len(chunk))
+                while (self.filled[index] < self.fill_end[index]
+                       and self.filled[index] // MAX_DATA_CHUNK in self.arrived[index]):
+                    self.filled[index] = min(self.filled[index] + MAX_DATA_CHUNK, self.fill_end[index])
+                self.lock.notify_all()
         return encode_frame(KIND_REPLY, frame.seq, b"")
 
     def on_command(self, frame: Frame) -> bytes:
@@ -112,7 +119,10 @@ class ExtendedDevice:
     def handle_text(self, command: str, framed: bool = False) -> bytes:
         words = command[:COMMAND_BUFFER_CHARS].split(" ")
         word = words[0]
-        if word == "tp-caps":
+        if word == "tp-caps":  # negotiation starts a session: the new host numbers its frames from 1 again
+            with self.lock:
+                self.recent = {}
+                self._end_fills()
             return reply_bytes([self.caps_line()])
         if word == "tp-infer":
             return self._infer(words[1:])
@@ -138,17 +148,15 @@ class ExtendedDevice:
         return None if actual == crc else f"e-[{command}: buffer {index} CRC {actual:08x}, expected {crc:08x}]"
 
     def _checked_buffer(self, args: list[str], command: str) -> tuple[bytes | None, str | None]:
-        """`B LEN CRC`: the first LEN bytes of buffer B, if their CRC-32 is CRC (hex)."""
+        """`B LEN CRC`: the first LEN bytes of buffer B, if their CRC-32 is CRC (hex); the fill ends."""
         ref, error = self._buffer_ref(args, command)
         if ref is None:
             return None, error
         error = self._crc_error(ref, command)
-        if error is not None:
-            return None, error
         index, length, _ = ref
         with self.lock:
-            self.fresh[index] = False
-            return bytes(self.buffers[index][:length]), None
+            self._end_fills(index)
+            return (None, error) if error is not None else (bytes(self.buffers[index][:length]), None)
 
     def _infer(self, args: list[str]) -> bytes:
         """`tp-infer B LEN CRC N W [results]`: checks the buffer, then answers exactly as `infer N W`
@@ -179,21 +187,25 @@ class ExtendedDevice:
             return reply_bytes([f"e-[tp-slide: window {window} stride {stride} do not fit {length} bytes]"])
         if stream and not framed:
             return reply_bytes(["e-[tp-slide: stream needs a command frame]"])
+        try:
+            return reply_bytes(self._slide_windows(ref, window, stride, stream))
+        finally:
+            with self.lock:
+                self._end_fills(index)
+
+    def _slide_windows(self, ref: tuple[int, int, int], window: int, stride: int, stream: bool) -> list[str]:
+        index, length, _ = ref
         if not stream and (error := self._crc_error(ref, "tp-slide")) is not None:
-            return reply_bytes([error])
-        with self.lock:
-            if stream and not self.fresh[index]:
-                self.filled[index] = 0  # the buffer holds an old input: wait for the new fill
-            self.fresh[index] = False
+            return [error]
         lines = []
         for offset in range(0, length - window + 1, stride):
             piece = self._window(index, offset, window, wait=stream)
             if piece is None:
-                return reply_bytes([f"e-[tp-slide: data stopped at byte {self.filled[index]} of {length}]"])
+                return [f"e-[tp-slide: data stopped at byte {self.filled[index]} of {length}]"]
             lines.append(f"m-results-{format_results(self.device.infer_once(piece))}")
         if stream and (error := self._crc_error(ref, "tp-slide")) is not None:
-            return reply_bytes([error])
-        return reply_bytes([*lines, f"m-tp-slide-done-{len(lines)}"])
+            return [error]
+        return [*lines, f"m-tp-slide-done-{len(lines)}"]
 
     def _window(self, index: int, offset: int, window: int, wait: bool) -> bytes | None:
         """The window's bytes; with `wait`, once they have arrived (None after STALL_S without progress)."""
