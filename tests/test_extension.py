@@ -264,3 +264,16 @@ def test_firmware_whose_repeated_inference_changes_its_input_is_flagged(tmp_path
     data = json.loads((session / "results.json").read_text())
     assert data["consistency"]["consistent"] is False and len(data["consistency"]["mismatches"]) >= 3
     assert "repeat consistency" in result.stdout
+
+
+def test_failed_samples_that_leave_one_ad01_class_make_the_auc_undefined_not_a_crash() -> None:
+    from tinyperf.models import get_entry
+    from tinyperf.modes.accuracy import score
+    from tinyperf.scoring import auc_text
+
+    records = [{"name": "normal_00.bin", "label": 0, "score": 1.5},
+               {"name": "anomaly_00.bin", "label": 1, "failed": True, "error": "device did not answer"}]
+    figures = score(records, get_entry("ad01"))
+    assert figures["auc"] is None and auc_text(figures["auc"]) == "undefined" and figures["valid"] is False
+    assert figures["problems"] == ["1 of 2 samples failed 3 times: anomaly_00.bin",
+                                   "AUC undefined: the samples left after the failed ones are all of one class"]

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import termios
+import time
+import tty
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -274,3 +278,39 @@ def test_qemu_firmware_streams_a_slide_and_runs_kws01_accuracy_over_the_extensio
     assert extended["link"]["protocol"] == "extended"
     assert [s["values"] for s in extended["samples"]] == [s["values"] for s in legacy["samples"]]
 
+
+
+def _line_speed(fd: int) -> int:
+    return termios.tcgetattr(fd)[5]  # ospeed
+
+
+def _read_until(fd: int, end: bytes, limit_s: float = 5.0) -> bytes:
+    got = b""
+    deadline = time.monotonic() + limit_s
+    while end not in got and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            got += os.read(fd, 4096)
+    return got
+
+
+def test_baud_switch_falls_back_after_a_second_without_a_frame_and_stays_after_one(posix_kws: Path) -> None:
+    """The posix port sets the pty's line speed, which the host's end shares, as a board moves its UART.
+    A raw fd, not pyserial: pyserial re-applies its own rate whenever it changes a timeout."""
+    with start_emulated_board(get_board("posix-host"), posix_kws) as running:
+        fd = os.open(running.url, os.O_RDWR | os.O_NOCTTY)
+        try:
+            tty.setraw(fd)
+            os.write(fd, b"tp-baud 921600%")
+            assert _read_until(fd, b"m-ready\r\n").endswith(b"m-tp-baud-[921600]\r\nm-ready\r\n")
+            time.sleep(0.3)
+            assert _line_speed(fd) == termios.B921600
+            time.sleep(1.2)  # no frame at the new rate: the device goes back
+            assert _line_speed(fd) == termios.B115200
+            os.write(fd, b"tp-baud 921600%")
+            _read_until(fd, b"m-ready\r\n")
+            os.write(fd, encode_frame(KIND_COMMAND, 1, b"tp-caps"))  # a valid frame at the new rate confirms it
+            assert b"m-tp-caps-" in _read_until(fd, b"m-ready\r\n")
+            time.sleep(1.2)
+            assert _line_speed(fd) == termios.B921600
+        finally:
+            os.close(fd)

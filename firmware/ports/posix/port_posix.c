@@ -48,8 +48,25 @@ int tp_port_poll_char(void) {
   return tp_port_read_char();
 }
 
-/* A pty carries bytes at whatever rate both ends set: nothing to switch. */
-void tp_port_set_baud(uint32_t baud) { (void)baud; }
+/* A pty moves bytes at memory speed whatever its rate, but the rate is part of the termios it shares
+ * with the host's end, so a switch (and a fallback) is visible there as on a board's UART. */
+void tp_port_set_baud(uint32_t baud) {
+  static const struct {
+    uint32_t rate;
+    speed_t speed;
+  } speeds[] = {{115200u, B115200}, {230400u, B230400}, {460800u, B460800}, {921600u, B921600}, {2000000u, B2000000}};
+  struct termios mode;
+  if (!isatty(in_fd) || tcgetattr(in_fd, &mode) != 0) {
+    return; /* --stdio */
+  }
+  for (size_t i = 0; i < sizeof speeds / sizeof speeds[0]; i++) {
+    if (speeds[i].rate == baud) {
+      cfsetispeed(&mode, speeds[i].speed);
+      cfsetospeed(&mode, speeds[i].speed);
+      tcsetattr(in_fd, TCSADRAIN, &mode);
+    }
+  }
+}
 
 const char *tp_port_bauds(void) { return "115200,230400,460800,921600,2000000"; }
 
