@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyperf import __version__, cli_firmware
+from tinyperf import __version__, cli_compare, cli_firmware
 from tinyperf.boards import load_boards
 from tinyperf.cli_choices import Benchmark
 from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
@@ -289,7 +289,8 @@ def run(
     ] = None,
     sim_option: Annotated[list[str] | None, typer.Option(
         help="Simulated board behaviour: legacy-only (answer as unmodified MLPerf Tiny firmware), "
-        "reuses-input-tensor (repeated inference changes its input), max-baud=N. Repeatable.")] = None,
+        "reuses-input-tensor (repeated inference changes its input), max-baud=N, slowdown=F (inference time x F), "
+        "window-jitter=F (relative spread per command), jitter-seed=N. Repeatable.")] = None,
 ) -> None:
     """Run one benchmark in one mode and write a session folder (log.txt, results.txt, results.json)."""
     if resume is not None:
@@ -626,6 +627,7 @@ def monitor_trace(
 
 
 cli_firmware.register(app, console, user_errors)
+cli_compare.register(app, console, user_errors)
 
 
 @app.command()

@@ -109,17 +109,20 @@ def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: Mo
 
 
 def sim_options(words: tuple[str, ...]) -> dict:
-    """`legacy-only`, `reuses-input-tensor`, `max-baud=N` -> start_sim_board keyword arguments."""
+    """`legacy-only`, `reuses-input-tensor`, `max-baud=N`, `slowdown=F`, `window-jitter=F`, `jitter-seed=N`
+    -> start_sim_board keyword arguments."""
     options: dict = {}
+    numbers = {"max-baud": int, "slowdown": float, "window-jitter": float, "jitter-seed": int}
     for word in words:
         name, _, value = word.partition("=")
         if name in ("legacy-only", "reuses-input-tensor") and not value:
             options[name.replace("-", "_")] = True
-        elif name == "max-baud" and value.isdigit():
-            options["max_baud"] = int(value)
-        else:
+            continue
+        try:
+            options[name.replace("-", "_")] = numbers[name](value)
+        except (KeyError, ValueError):
             raise ConfigError(f"unknown simulated-board option {word!r}; known: legacy-only, reuses-input-tensor, "
-                              "max-baud=N")
+                              "max-baud=N, slowdown=F, window-jitter=F, jitter-seed=N") from None
     return options
 
 

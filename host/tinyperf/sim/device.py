@@ -6,6 +6,7 @@ Replies follow ../shared/transcripts byte for byte (only the vendor name and tim
 
 from __future__ import annotations
 
+import random
 import re
 import time
 from collections.abc import Callable
@@ -73,6 +74,11 @@ class SimDevice:
         # models firmware whose interpreter scribbles on the input it infers from (TFLM reusing the
         # input tensor's arena): every inference changes the buffer the next one reads
         self.reuses_input_tensor = False
+        # a board slower than its cycle model (a regression to catch), and window-to-window spread
+        # (clock drift, cache effects): each command's inferences run at one factor drawn per command
+        self.slowdown = 1.0
+        self.window_jitter = 0.0
+        self.rng = random.Random(0)
 
     def reset(self) -> None:
         """What a reset leaves: an empty input buffer and no results (the clock keeps running)."""
@@ -179,19 +185,26 @@ class SimDevice:
         lines += [*self._timestamp(), "m-infer-done", f"m-results-{format_results(self.results)}"]
         return lines
 
-    def infer_once(self, data: bytes) -> list[float]:
-        """One inference on `data`, its modelled time spent on the clock."""
+    def infer_once(self, data: bytes, factor: float | None = None) -> list[float]:
+        """One inference on `data`, its modelled time (x `factor`) spent on the clock."""
         started = time.monotonic()
         self.results = self.run_inference(data)
         self.inferences += 1
-        self.clock.spend(self.inference_seconds, time.monotonic() - started)
+        factor = self.command_factor() if factor is None else factor
+        self.clock.spend(self.inference_seconds * factor, time.monotonic() - started)
         return self.results
+
+    def command_factor(self) -> float:
+        """How much slower than the cycle model one command's inferences run."""
+        spread = self.rng.gauss(0.0, self.window_jitter) if self.window_jitter else 0.0
+        return self.slowdown * max(0.5, 1.0 + spread)
 
     def _run(self, count: int) -> None:
         if self.power_wire is not None and count:
             self.power_wire.state(self.clock.now_us() / 1e6, True)
+        factor = self.command_factor()
         for _ in range(count):
-            self.infer_once(bytes(self.buffer))
+            self.infer_once(bytes(self.buffer), factor)
             if self.reuses_input_tensor:
                 self.buffer = bytearray((b + 1) & 0xFF for b in self.buffer)
         if self.power_wire is not None and count:

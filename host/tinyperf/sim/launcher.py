@@ -52,6 +52,9 @@ def start_sim_board(
     legacy_only: bool = False,
     max_baud: int | None = None,
     reuses_input_tensor: bool = False,
+    slowdown: float | None = None,
+    window_jitter: float | None = None,
+    jitter_seed: int | None = None,
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -70,6 +73,8 @@ def start_sim_board(
         argv += ["--max-baud", str(max_baud)]
     argv += ["--legacy-only"] if legacy_only else []
     argv += ["--reuses-input-tensor"] if reuses_input_tensor else []
+    for flag, value in (("--slowdown", slowdown), ("--window-jitter", window_jitter), ("--jitter-seed", jitter_seed)):
+        argv += [flag, str(value)] if value is not None else []
     return _spawn(argv, f"simulated board {board_id}")
 
 

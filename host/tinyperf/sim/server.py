@@ -326,6 +326,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="fastest rate the simulated link carries; a switch above it garbles every byte")
     parser.add_argument("--reuses-input-tensor", action="store_true",
                         help="model firmware whose repeated inference changes its own input (TFLM reuse)")
+    parser.add_argument("--slowdown", type=float, default=1.0,
+                        help="inference time x this (1.05: a board 5 %% slower than its cycle model)")
+    parser.add_argument("--window-jitter", type=float, default=0.0,
+                        help="relative spread of inference time from one command to the next (seeded)")
+    parser.add_argument("--jitter-seed", type=int, default=0)
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
@@ -335,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     device.reuses_input_tensor = args.reuses_input_tensor
+    device.slowdown, device.window_jitter = args.slowdown, args.window_jitter
+    device.rng.seed(args.jitter_seed)
     baud = args.baud or board.baud
     extension = None
     if not args.legacy_only and args.interface_baud is None:
