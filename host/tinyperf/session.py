@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,9 @@ def _atomic_write(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+_JOURNAL_LOCK = threading.Lock()  # the shards of a run journal from their own threads
 
 
 @dataclass
@@ -46,7 +50,7 @@ class Session:
         return self.root / "log.txt"
 
     def journal(self, record: dict[str, Any]) -> None:
-        with (self.root / "journal.jsonl").open("a", encoding="utf-8") as handle:
+        with _JOURNAL_LOCK, (self.root / "journal.jsonl").open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"t": time.time(), **record}) + "\n")
             handle.flush()
 

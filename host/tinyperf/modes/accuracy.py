@@ -10,6 +10,7 @@ finished sample is journaled before the next starts, so `--resume` continues whe
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -162,6 +163,68 @@ def _record(sample: Sample, outputs: list[tuple[float, ...]], entry: ModelEntry)
     return record
 
 
+@dataclass
+class Shard:
+    """One board of a run: its device, how to get it back after a fault, and its name in the journal."""
+
+    device: Device
+    recover: Recover | None = None
+    name: str = ""  # set on a run with several boards: records and journal lines say which did what
+
+
+class SampleQueue:
+    """The samples still to do, shared by the shards: each takes the next one when it has room, so a
+    fast board does more, and a board taken out gives its unfinished samples back to the others."""
+
+    def __init__(self, todo: list[int]) -> None:
+        self._todo = list(todo)
+        self._lock = threading.Lock()
+
+    def take(self) -> int | None:
+        with self._lock:
+            return self._todo.pop(0) if self._todo else None
+
+    def give_back(self, indices: list[int]) -> None:
+        with self._lock:
+            self._todo[:0] = sorted(indices)
+
+
+class _Results:
+    """Records and tries shared by the shards; journaled before anything else sees them."""
+
+    def __init__(self, samples: list[Sample], entry: ModelEntry, journal: Journal, progress: ProgressSink,
+                 done: dict[int, dict]) -> None:
+        self.samples, self.entry, self.journal, self.progress = samples, entry, journal, progress
+        self.records = dict(done)
+        self.tries: Counter[int] = Counter()
+        self.lock = threading.Lock()
+
+    def finish(self, index: int, record: dict) -> None:
+        with self.lock:
+            self.journal({"event": "sample", **record})
+            self.records[index] = record
+            self.progress.advance()
+
+    def failed_try(self, index: int, error: Exception, shard: str) -> bool:
+        """Counts a try; True (and the sample is recorded as failed) once it has had MAX_SAMPLE_TRIES."""
+        sample = self.samples[index]
+        with self.lock:
+            self.tries[index] += 1
+            tries = self.tries[index]
+            self.journal({"event": "sample-error", "name": sample.name, "try": tries, "error": str(error),
+                          **_shard_field(shard)})
+        if tries < MAX_SAMPLE_TRIES:
+            return False
+        record = {"name": sample.name, "label": sample.label, "failed": True, "error": str(error)}
+        self.finish(index, record | _shard_field(shard))
+        return True
+
+
+def _shard_field(shard: str) -> dict:
+    """Which board did a sample, in its record (left out on a one-board run)."""
+    return {"shard": shard} if shard else {}
+
+
 def run_accuracy(
     device: Device,
     samples: list[Sample],
@@ -171,45 +234,87 @@ def run_accuracy(
     recover: Recover | None = None,
     done: dict[str, dict] | None = None,
 ) -> dict:
-    """Score every sample; `done` holds records of a resumed run (by sample name) that are not redone."""
-    records: dict[int, dict] = {}
-    done = done or {}
-    for index, sample in enumerate(samples):
-        if sample.name in done:
-            records[index] = done[sample.name]
+    """Score every sample on one board; `done` holds records of a resumed run (by name), not redone."""
+    return run_accuracy_sharded([Shard(device, recover)], samples, entry, journal, progress, done)
+
+
+def run_accuracy_sharded(
+    shards: list[Shard],
+    samples: list[Sample],
+    entry: ModelEntry,
+    journal: Journal = lambda record: None,
+    progress: ProgressSink = NoProgress(),
+    done: dict[str, dict] | None = None,
+) -> dict:
+    """Score every sample on one or more identical boards, each in its own thread, from one queue.
+
+    A fault recovers that board and redoes the sample; a board that cannot be recovered is taken out
+    and its unfinished samples go to the others. The run fails only when every board is out."""
+    by_name = done or {}
+    finished = {i: by_name[s.name] for i, s in enumerate(samples) if s.name in by_name}
+    results = _Results(samples, entry, journal, progress, finished)
     progress.start("accuracy samples", len(samples))
-    progress.advance(len(records))
-    tries: Counter[int] = Counter()
+    progress.advance(len(finished))
+    queue = SampleQueue([i for i in range(len(samples)) if i not in finished])
+    errors: list[BaseException] = []
+    if len(shards) == 1:
+        _serve(shards[0], queue, results, errors)
+    else:
+        threads = [threading.Thread(target=_serve, args=(shard, queue, results, errors), daemon=True)
+                   for shard in shards]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if len(results.records) < len(samples):
+        raise errors[-1] if errors else RuntimeError("accuracy run ended with samples left and no error")
+    figures = score([results.records[i] for i in range(len(samples))], entry)
+    if len(shards) > 1:
+        done_by = Counter(r.get("shard") for r in results.records.values())
+        figures["shards"] = [{"name": s.name, "samples": done_by[s.name]} for s in shards]
+    return figures
+
+
+def _serve(shard: Shard, queue: SampleQueue, results: _Results, errors: list[BaseException]) -> None:
+    """One board's loop: take samples until the queue is empty; recover after faults; give back and
+    stop when the board cannot be recovered."""
     timing = Timing()
-    while len(records) < len(samples):
-        todo = [i for i in range(len(samples)) if i not in records]
+    device = shard.device
+    while True:
+        taken: list[int] = []
         runner = JobRunner(device, timing)
         try:
-            _collect(runner, todo, samples, entry, records, journal, progress)
+            _collect(runner, queue, taken, results, shard.name)
+            return
         except (LinkError, ProtocolError) as error:
-            failing = runner.current if runner.current is not None else todo[0]
-            tries[failing] += 1
-            sample = samples[failing]
-            journal({"event": "sample-error", "name": sample.name, "try": tries[failing], "error": str(error)})
-            if tries[failing] >= MAX_SAMPLE_TRIES:
-                records[failing] = {"name": sample.name, "label": sample.label, "failed": True, "error": str(error)}
-                journal({"event": "sample", **records[failing]})
-                progress.advance()
-            if recover is None:
-                raise
-            device = recover(error)
-    return score([records[i] for i in range(len(samples))], entry)
+            failing = runner.current if runner.current is not None else (taken[0] if taken else None)
+            unfinished = [i for i in taken if i not in results.records]
+            if failing is not None and failing in unfinished and results.failed_try(failing, error, shard.name):
+                unfinished.remove(failing)
+            queue.give_back(unfinished)
+            if shard.recover is None:
+                errors.append(error)
+                return
+            try:
+                device = shard.recover(error)
+            except (LinkError, ProtocolError) as gone:
+                results.journal({"event": "board-out", "shard": shard.name, "error": str(gone)})
+                errors.append(gone)
+                return
 
 
-def _collect(runner: JobRunner, todo: list[int], samples: list[Sample], entry: ModelEntry,
-             records: dict[int, dict], journal: Journal, progress: ProgressSink) -> None:
-    """Run the samples in `todo`, journaling each as its last job finishes."""
+def _collect(runner: JobRunner, queue: SampleQueue, taken: list[int], results: _Results, shard: str) -> None:
+    """Run samples from the queue, journaling each as its last job finishes; `taken` lists what this
+    board took (so a fault can give the unfinished ones back)."""
     jobs_left: dict[int, int] = {}
     outputs: dict[int, list[tuple[float, ...]]] = {}
 
     def jobs() -> Iterator[Job]:
-        for index in todo:
-            planned = plan_jobs(index, samples[index], runner.device, first=index == todo[0])
+        first = True
+        while (index := queue.take()) is not None:
+            taken.append(index)
+            planned = plan_jobs(index, results.samples[index], runner.device, first=first)
+            first = False
             jobs_left[index] = len(planned)
             outputs[index] = []
             yield from planned
@@ -218,10 +323,8 @@ def _collect(runner: JobRunner, todo: list[int], samples: list[Sample], entry: M
         outputs[job.sample].extend(values)
         jobs_left[job.sample] -= 1
         if jobs_left[job.sample] == 0:
-            record = _record(samples[job.sample], outputs.pop(job.sample), entry)
-            journal({"event": "sample", **record})
-            records[job.sample] = record
-            progress.advance()
+            record = _record(results.samples[job.sample], outputs.pop(job.sample), results.entry)
+            results.finish(job.sample, record | _shard_field(shard))
 
 
 def score(records: list[dict], entry: ModelEntry) -> dict:
