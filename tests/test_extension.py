@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import zlib
 from pathlib import Path
@@ -37,6 +38,7 @@ from tinyperf.protocol.frames import (
     decode_frame,
     encode_frame,
 )
+from tinyperf.session import read_journal
 from tinyperf.sim.launcher import start_sim_board
 from tinyperf.smoke.store import smoke_dataset
 
@@ -277,3 +279,45 @@ def test_failed_samples_that_leave_one_ad01_class_make_the_auc_undefined_not_a_c
     assert figures["auc"] is None and auc_text(figures["auc"]) == "undefined" and figures["valid"] is False
     assert figures["problems"] == ["1 of 2 samples failed 3 times: anomaly_00.bin",
                                    "AUC undefined: the samples left after the failed ones are all of one class"]
+
+
+# ---- several boards --------------------------------------------------------------------------------
+
+
+def test_three_boards_share_a_run_and_a_board_that_dies_hands_its_samples_to_the_others(tmp_path: Path) -> None:
+    dataset = _subset("kws01", 60, tmp_path / "ds")
+    one = _run(tmp_path, "kws01", "--dataset", str(dataset), name="one")
+    shared = _run(tmp_path, "kws01", "--dataset", str(dataset), "--sim-boards", "3", name="three")
+    assert [s["prediction"] for s in shared["samples"]] == [s["prediction"] for s in one["samples"]]
+    assert len(shared["shards"]) == 3 and sum(s["samples"] for s in shared["shards"]) == 60
+    assert all(s["samples"] > 0 for s in shared["shards"])
+    (session,) = (tmp_path / "three").iterdir()
+    assert (session / "log-2.txt").is_file() and "Boards: 3 shared the samples" in (session / "results.txt").read_text()
+
+    boards = [start_sim_board("sim-nucleo-l4r5zi", "kws01", model_path("kws01"), pacing="realtime") for _ in range(3)]
+    try:
+        sessions = tmp_path / "dies"
+
+        def kill_board_1_after_10_samples() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                journals = list(sessions.glob("*/journal.jsonl"))
+                if journals and journals[0].read_text().count('"event": "sample"') >= 10:
+                    boards[1].process.kill()
+                    return
+                time.sleep(0.05)
+
+        killer = threading.Thread(target=kill_board_1_after_10_samples)
+        killer.start()
+        ports = [arg for board in boards for arg in ("--port", board.url)]
+        dies = _run(tmp_path, "kws01", "--dataset", str(dataset), *ports, name="dies")
+        killer.join()
+    finally:
+        for board in boards:
+            board.stop()
+    assert [s["prediction"] for s in dies["samples"]] == [s["prediction"] for s in one["samples"]]
+    assert dies["valid"] is True and sum(s["samples"] for s in dies["shards"]) == 60
+    (session,) = sessions.iterdir()
+    events = read_journal(session)
+    out = [e for e in events if e.get("event") == "board-out"]
+    assert len(out) == 1 and boards[1].url in out[0]["shard"]

@@ -237,10 +237,13 @@ def run(
     benchmark: Annotated[Benchmark | None, typer.Option(
         help="MLPerf Tiny benchmark the firmware runs (emulated boards: default, the one last built).")] = None,
     port: Annotated[
-        str | None,
-        typer.Option(help="Serial port or URL (/dev/ttyACM0, a pty path, socket://host:port). "
-                     "Simulated boards start their own; real boards are found by USB id."),
+        list[str] | None,
+        typer.Option(help="Serial port or URL (/dev/ttyACM0, a pty path, socket://host:port, rfc2217://host:port). "
+                     "Simulated boards start their own; real boards are found by USB id. Repeat it to share an "
+                     "accuracy run across identical boards."),
     ] = None,
+    sim_boards: Annotated[int, typer.Option(
+        min=1, max=64, help="Accuracy on a simulated board: start this many and share the samples across them.")] = 1,
     dataset: Annotated[
         Path | None, typer.Option(help="EEMBC dataset folder (y_labels.csv + .bin files). Accuracy runs "
                                   "without it score the packaged real-input smoke set.")
@@ -293,14 +296,18 @@ def run(
         "window-jitter=F (relative spread per command), jitter-seed=N. Repeatable.")] = None,
 ) -> None:
     """Run one benchmark in one mode and write a session folder (log.txt, results.txt, results.json)."""
+    ports = list(port or [])
     if resume is not None:
-        request = resumed_request(resume, port)
+        if len(ports) > 1:
+            raise ConfigError("--resume takes one --port (the run continues on one board)")
+        request = resumed_request(resume, ports[0] if ports else None)
     else:
         if board is None or mode is None:
             raise ConfigError("--board and --mode are required (or --resume SESSION to continue a run)")
         bench = _run_benchmark(board, benchmark, builds_dir)
         request = RunRequest(
-            board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value, port=port,
+            board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value,
+            port=ports[0] if ports else None, shard_ports=tuple(ports[1:]), sim_boards=sim_boards,
             dataset=dataset, model=model,
             sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
             performance=PerformanceSettings(min_window_s=min_window), models=models.value,

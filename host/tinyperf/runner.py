@@ -7,7 +7,7 @@ import json
 import platform
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,7 +18,7 @@ from tinyperf.build.firmware import BuildManifest, builds_folder
 from tinyperf.build.firmware import load_manifest as load_build_manifest
 from tinyperf.connection import Connection, ConnectionSettings, Protocol
 from tinyperf.datasets import Sample, load_dataset
-from tinyperf.dut import Identity
+from tinyperf.dut import Device, Identity
 from tinyperf.emulate import start_emulated_board
 from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError, RunInterrupted
 from tinyperf.flash.reset import board_reset_action
@@ -27,7 +27,7 @@ from tinyperf.link.faults import FaultLink, FaultPlan
 from tinyperf.model_store import resolve_fallback
 from tinyperf.models import ModelEntry, ResolvedModel, fallback_entry, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
-from tinyperf.modes.accuracy import run_accuracy
+from tinyperf.modes.accuracy import Shard, run_accuracy_sharded
 from tinyperf.modes.energy import run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.ports import find_board_ports
@@ -67,6 +67,8 @@ class RunRequest:
     fast_baud: int | None = None  # extension: switch to this rate after negotiating (falls back if it fails)
     faults: str | None = None  # fault plan for the link (tests, benchmarks): "corrupt=0.01,hang=0.002,seed=1"
     sim_options: tuple[str, ...] = ()  # simulated boards: legacy-only, reuses-input-tensor, max-baud=N
+    shard_ports: tuple[str, ...] = ()  # accuracy: more identical boards beside `port`; samples are shared out
+    sim_boards: int = 1  # accuracy on a simulated board: how many to start and share the samples across
 
 
 @dataclass
@@ -182,7 +184,8 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     dataset_note = _dataset_note(dataset)
     monitor_spec = _monitor_spec(request, board)
     firmware = _firmware_manifest(board, request)
-    fault_plan = FaultPlan.parse(request.faults) if request.faults else None
+    if request.faults:
+        FaultPlan.parse(request.faults)  # a bad plan is refused before anything starts
     done: dict[str, dict] = {}
     if resume is not None:
         session = Session(resume)
@@ -202,23 +205,8 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
                 monitor.power_on()
                 monitor.start()
                 stack.callback(_finish_acquisition, monitor, session)
-            url, sim = _port_for(board, request, model, entry, stack, wire, firmware)
-            baud = request.baud or board.baud
-            link: Link = stack.enter_context(RecordingLink(open_link(url, baud), session.log_path))
-            if fault_plan is not None:
-                link = FaultLink(link, fault_plan, sim)
-                session.journal({"event": "faults", "plan": fault_plan.describe()})
-            settings = ConnectionSettings(baud, request.protocol, request.fast_baud, request.timeout_s,
-                                          request.interface_board)
-            connection = Connection(link, settings, _reset_action(board, sim), session.journal)
-            device = connection.open()
-            identity = device.identify()
-            if identity.model != request.benchmark:
-                raise ProtocolError(
-                    f"the device at {url} runs model {identity.model!r}, not {request.benchmark!r}; "
-                    "flash the right firmware or change --benchmark"
-                )
-            session.journal({"event": "identity", **asdict(identity), "port": url, "protocol": device.protocol})
+            shards = _connect_shards(board, request, model, entry, stack, session, wire, firmware)
+            connection, device, identity, link = shards[0]
             if request.mode == "performance":
                 inputs, dataset_note = _perf_inputs(entry, samples)
                 figures = run_performance(device, inputs, request.performance, session.journal, progress)
@@ -230,8 +218,12 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
                                       "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
             else:
                 assert samples is not None
-                figures = run_accuracy(device, samples, entry, session.journal, progress, connection.recover, done)
+                figures = run_accuracy_sharded(
+                    [Shard(d, c.recover, f"board {i} ({c.link.url})" if len(shards) > 1 else "")
+                     for i, (c, d, _, _) in enumerate(shards)], samples, entry, session.journal, progress, done)
             figures["link"] = _link_figures(connection, link)
+            if len(shards) > 1:
+                figures["link"]["boards"] = [_link_figures(c, lk) | {"url": c.link.url} for c, _, _, lk in shards]
     except KeyboardInterrupt:
         session.journal({"event": "interrupted"})
         raise RunInterrupted(f"interrupted; finished samples are journaled in {session.root}: continue with "
@@ -245,6 +237,53 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
     _write_results(request, outcome, entry)
     return outcome
+
+
+Connected = tuple[Connection, Device, Identity, Link]
+
+
+def _connect_shards(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,
+                    stack: contextlib.ExitStack, session: Session, wire: Path | None,
+                    firmware: BuildManifest | None) -> list[Connected]:
+    """Every board of the run, connected, negotiated and checked to run the right model. One unless an
+    accuracy run was given several ports (or simulated boards); their transcripts are log.txt, log-1.txt..."""
+    count = max(request.sim_boards, 1 + len(request.shard_ports))
+    if count > 1 and request.mode != "accuracy":
+        raise ConfigError(f"several boards share out accuracy runs only; a {request.mode} run measures one board "
+                          "(run it once per board)")
+    if request.sim_boards > 1 and not board.simulated:
+        raise ConfigError(f"--sim-boards is for simulated boards; give {board.id} boards as --port P1 --port P2 ...")
+    connected = []
+    for index in range(count):
+        if request.shard_ports or request.port:
+            url, sim = ((request.port, *request.shard_ports)[index], None)
+        else:
+            url, sim = _port_for(board, request, model, entry, stack, wire, firmware)
+        log = session.log_path if index == 0 else session.root / f"log-{index}.txt"
+        connected.append(_connect(board, request, url, sim, stack, session, log, index))
+    return connected
+
+
+def _connect(board: Board, request: RunRequest, url: str, sim: SimBoardProcess | None, stack: contextlib.ExitStack,
+             session: Session, log: Path, index: int) -> Connected:
+    baud = request.baud or board.baud
+    link: Link = stack.enter_context(RecordingLink(open_link(url, baud), log))
+    fault_plan = FaultPlan.parse(request.faults) if request.faults else None
+    if fault_plan is not None:
+        link = FaultLink(link, replace(fault_plan, seed=fault_plan.seed + index), sim)
+        session.journal({"event": "faults", "plan": fault_plan.describe(), "board": index})
+    settings = ConnectionSettings(baud, request.protocol, request.fast_baud, request.timeout_s,
+                                  request.interface_board)
+    connection = Connection(link, settings, _reset_action(board, sim), session.journal)
+    device = connection.open()
+    identity = device.identify()
+    if identity.model != request.benchmark:
+        raise ProtocolError(
+            f"the device at {url} runs model {identity.model!r}, not {request.benchmark!r}; "
+            "flash the right firmware or change --benchmark"
+        )
+    session.journal({"event": "identity", **asdict(identity), "port": url, "protocol": device.protocol})
+    return connection, device, identity, link
 
 
 def resumed_request(root: Path, port: str | None = None) -> RunRequest:
@@ -389,6 +428,9 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(f"Link: {link['protocol']} protocol at {link['baud']} baud, {link['recoveries']} device "
                      "recoveries" + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else "")
                      + ".")
+    if f.get("shards"):
+        lines.append(f"Boards: {len(f['shards'])} shared the samples: "
+                     + ", ".join(f"{s['name']} {s['samples']}" for s in f["shards"]) + ".")
     return lines
 
 
