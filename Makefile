@@ -8,7 +8,11 @@ MODELS_ENV := $(if $(TINYPERF_MODELS),$(TINYPERF_MODELS),$(if $(wildcard $(SHARE
 # Photo wheels the smoke-set rebuild tests read (downloaded, never installed); skipped when offline.
 WHEELS := $(abspath .cache/wheels)
 
-.PHONY: demo test lint install clean smoke-sources
+# labgrid (board farms) pins its own pyserial fork, so its programs live in a virtualenv of their own;
+# tinyperf drives `labgrid-client` from there (TINYPERF_LABGRID_BIN).
+LABGRID_VENV ?= .venv-labgrid
+
+.PHONY: demo test lint install clean smoke-sources labgrid
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -17,6 +21,13 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+$(LABGRID_VENV)/.installed:
+	python3 -m venv $(LABGRID_VENV)
+	$(LABGRID_VENV)/bin/pip install --quiet 'labgrid>=24'
+	touch $@
+
+labgrid: $(LABGRID_VENV)/.installed
 
 demo: $(VENV)/.installed
 	TINYPERF_MODELS="$(MODELS_ENV)" $(VENV)/bin/tinyperf demo
@@ -28,8 +39,9 @@ smoke-sources: $(VENV)/.installed
 	@$(PY) -c "from tinyperf.smoke.photos import fetch_wheels; fetch_wheels('$(WHEELS)')" \
 		|| echo "note: photo wheels not downloaded; the photo smoke-set rebuild tests will skip"
 
-test: lint smoke-sources
-	TINYPERF_MODELS="$(MODELS_ENV)" TINYPERF_WHEELS="$(WHEELS)" $(PY) -m pytest
+test: lint smoke-sources labgrid
+	TINYPERF_MODELS="$(MODELS_ENV)" TINYPERF_WHEELS="$(WHEELS)" TINYPERF_LABGRID_BIN="$(abspath $(LABGRID_VENV))/bin" \
+		$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) sessions .pytest_cache .ruff_cache .cache
+	rm -rf $(VENV) $(LABGRID_VENV) sessions .pytest_cache .ruff_cache .cache

@@ -242,6 +242,12 @@ def run(
                      "Simulated boards start their own; real boards are found by USB id. Repeat it to share an "
                      "accuracy run across identical boards."),
     ] = None,
+    labgrid_place: Annotated[list[str] | None, typer.Option(
+        help="A labgrid place holding the board: acquired for the run, its NetworkSerialPort (RFC 2217, "
+        "ser2net) used as the port, released at the end even after an error. Repeat it to share an accuracy "
+        "run across places.")] = None,
+    labgrid_coordinator: Annotated[str | None, typer.Option(
+        help="labgrid coordinator host:port (default: $LG_COORDINATOR, else 127.0.0.1:20408).")] = None,
     sim_boards: Annotated[int, typer.Option(
         min=1, max=64, help="Accuracy on a simulated board: start this many and share the samples across them.")] = 1,
     dataset: Annotated[
@@ -308,6 +314,7 @@ def run(
         request = RunRequest(
             board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value,
             port=ports[0] if ports else None, shard_ports=tuple(ports[1:]), sim_boards=sim_boards,
+            labgrid_places=tuple(labgrid_place or ()), labgrid_coordinator=labgrid_coordinator,
             dataset=dataset, model=model,
             sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
             performance=PerformanceSettings(min_window_s=min_window), models=models.value,

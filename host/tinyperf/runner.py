@@ -22,6 +22,8 @@ from tinyperf.dut import Device, Identity
 from tinyperf.emulate import start_emulated_board
 from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError, RunInterrupted
 from tinyperf.flash.reset import board_reset_action
+from tinyperf.labgrid_place import LabgridPlace
+from tinyperf.labgrid_place import acquired as labgrid_acquired
 from tinyperf.link import Link, RecordingLink, open_link
 from tinyperf.link.faults import FaultLink, FaultPlan
 from tinyperf.model_store import resolve_fallback
@@ -69,6 +71,8 @@ class RunRequest:
     sim_options: tuple[str, ...] = ()  # simulated boards: legacy-only, reuses-input-tensor, max-baud=N
     shard_ports: tuple[str, ...] = ()  # accuracy: more identical boards beside `port`; samples are shared out
     sim_boards: int = 1  # accuracy on a simulated board: how many to start and share the samples across
+    labgrid_places: tuple[str, ...] = ()  # boards in a labgrid farm: acquired, reached, released at the end
+    labgrid_coordinator: str | None = None  # host:port (default: labgrid's, $LG_COORDINATOR)
 
 
 @dataclass
@@ -205,6 +209,8 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
                 monitor.power_on()
                 monitor.start()
                 stack.callback(_finish_acquisition, monitor, session)
+            if request.labgrid_places:
+                request = _through_labgrid(request, stack, session)
             shards = _connect_shards(board, request, model, entry, stack, session, wire, firmware)
             connection, device, identity, link = shards[0]
             if request.mode == "performance":
@@ -240,6 +246,17 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
 
 
 Connected = tuple[Connection, Device, Identity, Link]
+
+
+def _through_labgrid(request: RunRequest, stack: contextlib.ExitStack, session: Session) -> RunRequest:
+    """Acquire the places (released when the run ends, however it ends) and run on their ports."""
+    if request.port or request.shard_ports:
+        raise ConfigError("give the boards as --port or as --labgrid-place, not both")
+    places = [LabgridPlace(name, request.labgrid_coordinator) for name in request.labgrid_places]
+    urls = stack.enter_context(labgrid_acquired(places))
+    session.journal({"event": "labgrid", "places": list(request.labgrid_places), "ports": urls,
+                     "coordinator": places[0].where})
+    return replace(request, port=urls[0], shard_ports=tuple(urls[1:]))
 
 
 def _connect_shards(board: Board, request: RunRequest, model: ResolvedModel, entry: ModelEntry,

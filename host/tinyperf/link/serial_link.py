@@ -38,6 +38,9 @@ class SerialLink(Link):
     def __init__(self, port: serial.SerialBase, url: str) -> None:
         self._port = port
         self.url = url
+        # RFC 2217 (a remote port, e.g. ser2net under labgrid) renegotiates the port with the server on
+        # every timeout change: keep one poll timeout there and let a wait overshoot by at most _POLL_S
+        self._fixed_timeout = url.startswith("rfc2217://")
 
     @classmethod
     def open(cls, url: str, baud: int) -> SerialLink:
@@ -45,8 +48,10 @@ class SerialLink(Link):
         if is_local_path and not os.path.exists(url):
             raise LinkError(explain_open_error(url, FileNotFoundError(errno.ENOENT, "No such file")))
         try:
-            kwargs = {"exclusive": True} if is_local_path else {}
-            port = serial.serial_for_url(url, baudrate=baud, timeout=_POLL_S, write_timeout=10, **kwargs)
+            kwargs: dict = {"exclusive": True} if is_local_path else {}
+            if not url.startswith("rfc2217://"):  # pyserial's RFC 2217 client has no write timeout
+                kwargs["write_timeout"] = 10
+            port = serial.serial_for_url(url, baudrate=baud, timeout=_POLL_S, **kwargs)
         except (serial.SerialException, OSError, ValueError) as e:
             raise LinkError(explain_open_error(url, e)) from e
         return cls(port, url)
@@ -60,7 +65,8 @@ class SerialLink(Link):
     def read_some(self, deadline: Deadline) -> bytes:
         while True:
             try:
-                self._port.timeout = min(_POLL_S, max(deadline.remaining(), 0.001))
+                if not self._fixed_timeout:
+                    self._port.timeout = min(_POLL_S, max(deadline.remaining(), 0.001))
                 data = self._port.read(1)
                 if data and self._port.in_waiting:
                     data += self._port.read(self._port.in_waiting)
