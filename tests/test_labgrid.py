@@ -152,3 +152,22 @@ def test_place_errors_are_clear(farm: tuple[Path, str], monkeypatch: pytest.Monk
             acquired([LabgridPlace("empty", address)]):
         pass
     assert _acquired_by(bin_dir, address) == "None"  # the other place was never touched
+
+
+def test_flashing_through_a_place_without_a_bootstrap_driver_fails_clearly_and_releases_it(
+        farm: tuple[Path, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loopback place exports only a serial port, so labgrid has no driver to flash with: the error
+    is labgrid's, named, and the place is free afterwards. (With a debug probe exported, the same
+    `labgrid-client bootstrap` runs OpenOCD or pyOCD on the exporter.)"""
+    bin_dir, address = farm
+    monkeypatch.setenv("TINYPERF_LABGRID_BIN", str(bin_dir))
+    image = tmp_path / "firmware.elf"
+    image.write_bytes(b"\x7fELF" + bytes(60))
+    dry = run_cli("flash", "--board", "nucleo-l4r5zi", "--firmware", str(image), "--labgrid-place", PLACE,
+                  "--dry-run")
+    assert dry.returncode == 0 and f"labgrid-client -p {PLACE} bootstrap {image}" in dry.stdout.replace("\n", "")
+    flashed = run_cli("flash", "--board", "nucleo-l4r5zi", "--firmware", str(image), "--labgrid-place", PLACE,
+                      "--labgrid-coordinator", address)
+    assert flashed.returncode == 2, flashed.stdout + flashed.stderr
+    assert f"labgrid place {PLACE}" in flashed.stderr and "`labgrid-client bootstrap" in flashed.stderr
+    assert _acquired_by(bin_dir, address) == "None"

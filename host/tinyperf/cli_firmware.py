@@ -85,6 +85,11 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         port: Annotated[str | None, typer.Option(help="Serial port to verify on (default: found by USB id).")] = None,
         builds_dir: Annotated[Path, typer.Option(help="Where `tinyperf build` put the firmware.")] = Path("builds"),
         dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the flashing command; run nothing.")] = False,
+        labgrid_place: Annotated[str | None, typer.Option(
+            help="Flash a board in a labgrid farm: acquire the place, `labgrid-client bootstrap` through its "
+            "driver, verify on its serial port, release it.")] = None,
+        labgrid_coordinator: Annotated[str | None, typer.Option(
+            help="labgrid coordinator host:port (default: $LG_COORDINATOR, else 127.0.0.1:20408).")] = None,
     ) -> None:
         """Flash a board, then check it answers `name%` and `profile%` with the model that was built.
 
@@ -94,7 +99,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         from tinyperf.flash.flashing import FlashRequest, flash_board
 
         request = FlashRequest(board=board, firmware=firmware, method=method, probe=probe, port=port,
-                               builds_dir=builds_dir, dry_run=dry_run)
+                               builds_dir=builds_dir, dry_run=dry_run, labgrid_place=labgrid_place,
+                               labgrid_coordinator=labgrid_coordinator)
         with console.status(f"flashing {board}"):
             outcome = flash_board(request)
         if dry_run:

@@ -12,6 +12,8 @@ from tinyperf.dut import Device, Identity
 from tinyperf.emulate import EmulatedBoard, start_emulated_board
 from tinyperf.errors import ConfigError, ProtocolError, ToolError
 from tinyperf.flash.backends import FLASHERS, Flasher, FlashJob
+from tinyperf.labgrid_place import LabgridPlace
+from tinyperf.labgrid_place import acquired as labgrid_acquired
 from tinyperf.link import open_link
 from tinyperf.ports import find_board_ports
 from tinyperf.protocol.client import LegacyClient
@@ -29,6 +31,8 @@ class FlashRequest:
     port: str | None = None  # where to verify; default: the board's USB serial port
     builds_dir: Path = Path("builds")
     dry_run: bool = False
+    labgrid_place: str | None = None  # flash through this place's bootstrap driver, verify on its serial port
+    labgrid_coordinator: str | None = None
 
 
 @dataclass
@@ -107,6 +111,8 @@ def flash_board(request: FlashRequest) -> FlashOutcome:
             emulated.stop()
             raise
         return FlashOutcome(board, method, emulated.argv, firmware, manifest, identity, emulated)
+    if request.labgrid_place is not None:
+        return _flash_through_labgrid(board, request, firmware, manifest, expected)
     flasher = _method(board, request)
     folder = builds_folder(request.builds_dir, board.id) if manifest else None
     job = FlashJob(board, firmware, request.probe, folder)
@@ -116,4 +122,20 @@ def flash_board(request: FlashRequest) -> FlashOutcome:
         return outcome
     flasher.flash(job)
     outcome.identity = verify(_board_url(board, request), board.baud, expected)
+    return outcome
+
+
+def _flash_through_labgrid(board: Board, request: FlashRequest, firmware: Path, manifest: BuildManifest | None,
+                           expected: str | None) -> FlashOutcome:
+    """`labgrid-client bootstrap` (the place's driver: OpenOCD, pyOCD, ...), then `name%`/`profile%` on the
+    place's serial port; the place is released whatever happens."""
+    assert request.labgrid_place is not None
+    place = LabgridPlace(request.labgrid_place, request.labgrid_coordinator)
+    argv = ["labgrid-client", "-p", place.name, "bootstrap", str(firmware)]
+    outcome = FlashOutcome(board, f"labgrid place {place.name}", argv, firmware, manifest)
+    if request.dry_run:
+        return outcome
+    with labgrid_acquired([place]) as urls:
+        place.bootstrap(firmware)
+        outcome.identity = verify(urls[0], board.baud, expected)
     return outcome
