@@ -32,26 +32,24 @@ def _valid(figures: dict, where: str) -> None:
         raise BudgetExceeded(f"the run is INVALID ({'; '.join(figures.get('problems', []))}); see {where}")
 
 
-def assert_latency_budget(result: RunOutcome | dict, max_ms: float) -> float:
-    """Median latency (ms per inference, from the 5 performance windows) must be <= max_ms."""
+def _within_ceiling(result: RunOutcome | dict, key: str, what: str, unit: str, ceiling: float) -> float:
     figures, where = _figures(result)
     _valid(figures, where)
-    latency = _need(figures, "latency_ms", "latency")
-    if latency > max_ms:
-        raise BudgetExceeded(f"median latency {latency:.3f} ms exceeds the {max_ms:g} ms budget by "
-                             f"{100 * (latency / max_ms - 1):.1f} %; session {where}")
-    return latency
+    value = _need(figures, key, what)
+    if value > ceiling:
+        raise BudgetExceeded(f"median {what} {value:.3f} {unit} exceeds the {ceiling:g} {unit.split('/')[0]} budget "
+                             f"by {100 * (value / ceiling - 1):.1f} %; session {where}")
+    return value
+
+
+def assert_latency_budget(result: RunOutcome | dict, max_ms: float) -> float:
+    """Median latency (ms per inference, from the 5 performance windows) must be <= max_ms."""
+    return _within_ceiling(result, "latency_ms", "latency", "ms", max_ms)
 
 
 def assert_energy_budget(result: RunOutcome | dict, max_uj: float) -> float:
     """Median energy per inference (uJ, energy mode) must be <= max_uj."""
-    figures, where = _figures(result)
-    _valid(figures, where)
-    energy = _need(figures, "median_energy_uj", "energy figure")
-    if energy > max_uj:
-        raise BudgetExceeded(f"median energy {energy:.3f} uJ/inf. exceeds the {max_uj:g} uJ budget by "
-                             f"{100 * (energy / max_uj - 1):.1f} %; session {where}")
-    return energy
+    return _within_ceiling(result, "median_energy_uj", "energy", "uJ/inf.", max_uj)
 
 
 def assert_accuracy_floor(result: RunOutcome | dict, min_top1_percent: float | None = None,

@@ -36,6 +36,7 @@ MAX_TRIES = 3
 ACK_MARGIN_S = 0.3  # beyond the wire time: device and host scheduling
 DATA_WINDOW = 4  # data frames in flight before waiting for acks
 BAUD_CONFIRM_S = 1.0  # after tp-baud, a device that gets no valid frame at the new rate in this goes back
+PING_S = 2.0  # a running command is asked about this often, where the device can answer while it runs
 _CAPS = re.compile(r"^m-tp-caps-\[(.*)\]$")
 
 
@@ -100,6 +101,8 @@ class _Pending:
     deadline: float = 0.0
     tries: int = 0
     reply: Frame | None = None
+    ping_due: float = 0.0  # accepted commands: when to send the frame again, to hear "still running"
+    ping_deadline: float | None = None  # a ping is out: its A (or the cached reply) is due by then
 
 
 @dataclass
@@ -221,11 +224,41 @@ class ExtendedClient:
         running = None if self.overlaps else self._running()
         return [p for p in self._pending.values() if p.reply is None and (running is None or p is running)]
 
+    def _pingable(self, pending: _Pending) -> bool:
+        """An accepted command the device can be asked about while it runs (it reads frames meanwhile)."""
+        return pending.kind == KIND_COMMAND and pending.accepted and (self.overlaps or pending.reads_frames)
+
+    def _ping(self, pending: _Pending, now: float) -> None:
+        """The same frame again: a device still running it accepts it again (and runs it once); one that
+        finished answers from its reply cache, so a lost reply costs a ping interval, not the budget."""
+        self.stats.resent += 1
+        self.stats.frames_sent += 1
+        self.stats.bytes_sent += len(pending.wire)
+        self.link.write(pending.wire)
+        pending.ping_deadline = now + len(pending.wire) * self._seconds_per_byte + ACK_MARGIN_S
+        pending.ping_due = now + _ping_interval(pending)
+
+    def _check_running(self, pending: _Pending, now: float) -> None:
+        """Pings an accepted command. An unanswered ping, or one sent after the command's budget ran
+        out, uses a try; the device is unresponsive when they are used up."""
+        unanswered = pending.ping_deadline is not None and now >= pending.ping_deadline
+        due = pending.ping_deadline is None and now >= pending.ping_due
+        if not (unanswered or due):
+            return
+        if unanswered or now >= pending.deadline:
+            pending.tries += 1
+            if pending.tries > MAX_TRIES:
+                limit = ACK_MARGIN_S if unanswered else pending.budget_s + ACK_MARGIN_S
+                raise DeviceUnresponsive(pending.what, pending.tries - 1, limit)
+        self._ping(pending, now)
+
     def _resend_expired(self) -> None:
         now = time.monotonic()
         timed = {id(p) for p in self._timed()}
         for seq, pending in self._pending.items():
-            if id(pending) in timed and now >= pending.deadline:
+            if id(pending) in timed and self._pingable(pending):
+                self._check_running(pending, now)
+            elif id(pending) in timed and now >= pending.deadline:
                 if pending.tries >= MAX_TRIES:
                     limit = pending.budget_s + ACK_MARGIN_S if pending.accepted else ACK_MARGIN_S
                     raise DeviceUnresponsive(pending.what, pending.tries, limit)
@@ -249,9 +282,11 @@ class ExtendedClient:
                 self._resend_oldest_unanswered()
             elif piece.kind == KIND_ACCEPTED and piece.seq in self._pending:
                 pending = self._pending[piece.seq]
+                pending.ping_deadline = None  # accepted (again): it is running
                 if not pending.accepted:
                     pending.accepted = True
                     pending.deadline = time.monotonic() + pending.budget_s + ACK_MARGIN_S
+                    pending.ping_due = time.monotonic() + _ping_interval(pending)
                     self._delivered(piece.seq)
             elif piece.kind == KIND_REPLY and piece.seq in self._pending:
                 finished = self._pending[piece.seq]
@@ -298,6 +333,11 @@ class ExtendedClient:
         """Forget every pending frame (after a reset nothing sent before it will be answered)."""
         self._pending.clear()
         self._demux.reset()
+
+
+def _ping_interval(pending: _Pending) -> float:
+    """Short commands are asked about sooner: a lost reply should not cost more than the command."""
+    return min(PING_S, max(0.5, pending.budget_s / 2))
 
 
 def _check_ack(pending: _Pending, reply: Frame) -> None:
