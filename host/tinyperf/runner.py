@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import json
 import platform
+import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -39,6 +41,7 @@ from tinyperf.scoring import auc_text
 from tinyperf.session import Session, finished_samples, journaled_request
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board
 from tinyperf.smoke.store import smoke_dataset
+from tinyperf.store import dataset_hash, file_sha256, index_session
 
 Mode = Literal["performance", "accuracy", "energy"]
 INTERFACE_DUT_BAUD = 9600  # reference energy-mode link between the interface board and the device
@@ -173,6 +176,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
 
     With `resume`, `request` is the one journaled in that session folder; its finished samples are kept."""
     progress = progress or NoProgress()
+    original_request = request  # before labgrid fills in ports: what a rerun must ask for again
     board = get_board(request.board)
     entry, model = _model_for(request)
     _check_fits_board(board, entry, request.benchmark)
@@ -241,8 +245,46 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
             e.add_note(f"finished samples are journaled: continue with `tinyperf run --resume {session.root}`")
         raise
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
+    _write_provenance(original_request, outcome, dataset)
     _write_results(request, outcome, entry)
+    _index(session)
     return outcome
+
+
+def _write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | None) -> None:
+    """What `tinyperf rerun` needs to repeat this run, and to refuse if an input has changed."""
+    firmware_sha = None
+    if outcome.firmware is not None:
+        elf = builds_folder(request.builds_dir, outcome.board.id) / outcome.firmware.elf
+        firmware_sha = file_sha256(elf) if elf.is_file() else None
+    provenance = {
+        "request": _jsonable(asdict(request)),
+        "model_sha256": outcome.model.sha256, "model_source": outcome.model.source,
+        "dataset": str(dataset.resolve()) if dataset else None,
+        "dataset_hash": dataset_hash(dataset) if dataset else None,
+        "firmware_sha256": firmware_sha,
+        "versions": {"tinyperf": __version__, "python": platform.python_version(),
+                     **{name: _version(name) for name in ("tflite-micro", "pyserial", "numpy")}},
+        "host": platform.node(),
+    }
+    (outcome.session.root / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _index(session: Session) -> None:
+    """The store is an index over session folders: failing to update it loses nothing, and says so."""
+    try:
+        index_session(session.root)
+    except (ConfigError, OSError) as e:
+        session.journal({"event": "store-error", "error": str(e)})
+        print(f"warning: the run is saved in {session.root} but not indexed ({e}); "
+              f"`tinyperf store index {session.root.parent}` adds it later", file=sys.stderr)
 
 
 Connected = tuple[Connection, Device, Identity, Link]

@@ -1,0 +1,107 @@
+"""`tinyperf history`, `show`, `rerun`, `store index`: the results store from the command line."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tinyperf.store import HEADLINES, find, history, index_session, store_path
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+STORE_HELP = "The results store (default: $TINYPERF_STORE, else results.sqlite in the user data folder)."
+UNITS = {"median_throughput": "inf./s", "latency_ms": "ms", "median_energy_uj": "uJ/inf.", "top1_percent": "%",
+         "auc": ""}
+
+
+def _headline(figures: dict) -> str:
+    return ", ".join(f"{name} {figures[name]:.4g} {UNITS[name]}".strip() for name in HEADLINES if name in figures)
+
+
+def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:
+    """Adds the commands to `app` (cli.py owns the console and error handling)."""
+    store_app = typer.Typer(help="The results store: every session indexed in SQLite.", no_args_is_help=True)
+    app.add_typer(store_app, name="store")
+
+    @app.command("history")
+    @user_errors
+    def history_command(
+        benchmark: Annotated[str | None, typer.Option(help="Only this benchmark (kws01, vww01, ad01, ic01).")] = None,
+        board: Annotated[str | None, typer.Option(help="Only this board id.")] = None,
+        mode: Annotated[str | None, typer.Option(help="Only performance, accuracy or energy runs.")] = None,
+        limit: Annotated[int, typer.Option(min=1, help="How many, newest first.")] = 20,
+        store: Annotated[Path | None, typer.Option(help=STORE_HELP)] = None,
+    ) -> None:
+        """Past sessions, newest first, with their headline figures."""
+        rows = history(benchmark, board, mode, limit, store)
+        table = Table(title=f"sessions in {store or store_path()}")
+        for column in ("session", "board", "benchmark", "mode", "valid", "figures"):
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            board_name = row.board + (" (simulated)" if row.simulated else "")
+            table.add_row(row.id, board_name, row.benchmark, row.mode, "yes" if row.valid else "INVALID",
+                          _headline(row.headline))
+        console.print(table if rows else "no sessions yet: `tinyperf run ...` adds them, "
+                      "`tinyperf store index sessions/` indexes old ones")
+
+    @app.command("show")
+    @user_errors
+    def show_command(
+        session: Annotated[str, typer.Argument(help="Session folder, its name, or a unique start of it.")],
+        store: Annotated[Path | None, typer.Option(help=STORE_HELP)] = None,
+    ) -> None:
+        """One session: where it is, what ran, and its figures."""
+        row = find(session, store)
+        table = Table(title=row.id, show_header=False)
+        table.add_column("what", no_wrap=True)
+        table.add_column("value", overflow="fold")
+        finished = datetime.datetime.fromtimestamp(row.finished_at).strftime("%Y-%m-%d %H:%M:%S")
+        for name, value in (("folder", str(row.path)), ("finished", finished),
+                            ("board", row.board + (" (SIMULATED)" if row.simulated else "")),
+                            ("benchmark / mode", f"{row.benchmark} / {row.mode}"),
+                            ("valid", "yes" if row.valid else "INVALID: " + "; ".join(row.figures.get("problems", []))),
+                            ("model sha256", str((row.figures.get("model") or {}).get("sha256"))),
+                            ("figures", _headline(row.headline) or "-")):
+            table.add_row(name, value)
+        console.print(table)
+
+    @app.command("rerun")
+    @user_errors
+    def rerun_command(
+        session: Annotated[Path, typer.Argument(help="Session folder to repeat (it needs its provenance.json).")],
+        sessions_dir: Annotated[Path | None, typer.Option(help="Where the new session goes (default: as before).")]
+        = None,
+    ) -> None:
+        """Repeat a run exactly as it was asked for; refused if its model, dataset or firmware changed."""
+        from tinyperf.rerun import rerun_request
+        from tinyperf.runner import execute
+
+        request, _ = rerun_request(session, sessions_dir)
+        outcome = execute(request)
+        console.print(f"rerun of {session.name}: {_headline(outcome.figures) or 'done'}", highlight=False)
+        console.print(f"session folder: {outcome.session.root}", highlight=False)
+        if not outcome.figures.get("valid", True):
+            raise typer.Exit(1)
+
+    @store_app.command("index")
+    @user_errors
+    def index_command(
+        sessions_dir: Annotated[Path, typer.Argument(help="A folder of session folders (or one session).")],
+        store: Annotated[Path | None, typer.Option(help=STORE_HELP)] = None,
+    ) -> None:
+        """Add existing session folders to the store (finished ones; others are listed and skipped)."""
+        folders = [sessions_dir] if (sessions_dir / "results.json").is_file() else sorted(
+            p for p in sessions_dir.iterdir() if p.is_dir()) if sessions_dir.is_dir() else []
+        added = 0
+        for folder in folders:
+            if (folder / "results.json").is_file():
+                index_session(folder, store)
+                added += 1
+            else:
+                console.print(f"skipped {folder}: no results.json (unfinished or failed)", highlight=False)
+        console.print(f"indexed {added} session(s) into {store or store_path()}", highlight=False)
