@@ -24,11 +24,13 @@ MODEL_FILES = {
 
 @pytest.fixture(autouse=True)
 def _offline_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Models come from ../shared/models; the cache is a temp folder so tests never share state."""
+    """Models come from ../shared/models; the cache and the results store are temporary, so tests never
+    share state (or write into the user's own store)."""
     if not (MODELS_DIR / MODEL_FILES["kws01"]).is_file():
         pytest.fail(f"official models not found in {MODELS_DIR}: set TINYPERF_MODELS to a folder holding them")
     monkeypatch.setenv("TINYPERF_MODELS", str(MODELS_DIR))
     monkeypatch.setenv("TINYPERF_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("TINYPERF_STORE", str(tmp_path_factory.mktemp("store") / "results.sqlite"))
 
 
 def model_path(benchmark: str) -> Path:

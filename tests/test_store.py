@@ -1,0 +1,79 @@
+"""The results store on real runs of the simulated board: indexed as they finish, listed, shown,
+repeated from provenance.json, and a broken store never costs a run."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from tests.conftest import run_cli
+from tinyperf.smoke.store import smoke_dataset
+from tinyperf.store import dataset_hash, find, history
+
+
+def _dataset(folder: Path, count: int) -> Path:
+    source = smoke_dataset("kws01")
+    rows = (source / "y_labels.csv").read_text().splitlines()[:count]
+    folder.mkdir()
+    (folder / "y_labels.csv").write_text("\n".join(rows) + "\n")
+    for row in rows:
+        shutil.copy(source / row.split(",")[0], folder / row.split(",")[0])
+    return folder
+
+
+def _run(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
+    return run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "kws01", "--sessions-dir",
+                   str(tmp_path / "sessions"), *args)
+
+
+def test_runs_are_indexed_listed_shown_and_rerun(tmp_path: Path) -> None:
+    dataset = _dataset(tmp_path / "ds", 20)
+    assert _run(tmp_path, "--mode", "performance").returncode == 0
+    accuracy = _run(tmp_path, "--mode", "accuracy", "--dataset", str(dataset))
+    assert accuracy.returncode == 0, accuracy.stderr
+    rows = history()
+    assert [r.mode for r in rows] == ["accuracy", "performance"] and all(r.simulated for r in rows)
+    stored = find(rows[0].id.removesuffix("uracy"))  # a unique start of the name is enough
+    results = json.loads((stored.path / "results.json").read_text())
+    assert stored.headline == {"top1_percent": results["top1_percent"]}
+    provenance = json.loads((stored.path / "provenance.json").read_text())
+    assert provenance["dataset_hash"] == dataset_hash(dataset)
+    assert provenance["model_sha256"] == results["model"]["sha256"]
+    listed = run_cli("history", "--mode", "accuracy")
+    assert listed.returncode == 0 and "top1_percent" in listed.stdout and "performance" not in listed.stdout
+    shown = run_cli("show", str(stored.path))
+    assert shown.returncode == 0 and results["model"]["sha256"][:40] in shown.stdout.replace("\n", "").replace("│", "")
+
+    again = run_cli("rerun", str(stored.path))
+    assert again.returncode == 0, again.stderr
+    newest = history(mode="accuracy")[0]
+    assert newest.id != stored.id
+    again_results = json.loads((newest.path / "results.json").read_text())
+    assert [s["prediction"] for s in again_results["samples"]] == [s["prediction"] for s in results["samples"]]
+
+    labels = dataset / "y_labels.csv"
+    first, *rest = labels.read_text().splitlines()
+    name, classes, label = first.split(",")
+    labels.write_text("\n".join([f"{name},{classes},{(int(label) + 1) % 12}", *rest]) + "\n")
+    refused = run_cli("rerun", str(stored.path))
+    assert refused.returncode == 2 and "provenance.json: the dataset" in refused.stderr
+    assert "has changed" in refused.stderr
+
+
+def test_a_broken_store_costs_no_run_and_says_how_to_fix_it(tmp_path: Path) -> None:
+    store = Path(os.environ["TINYPERF_STORE"])
+    store.parent.mkdir(parents=True, exist_ok=True)
+    store.write_bytes(b"this is not an SQLite file" * 100)
+    ran = _run(tmp_path, "--mode", "performance")
+    assert ran.returncode == 0, ran.stderr
+    assert "not indexed" in ran.stderr and "tinyperf store index" in ran.stderr
+    (session,) = (tmp_path / "sessions").iterdir()
+    assert (session / "results.txt").read_text().count("Median throughput is") == 1
+    listed = run_cli("history")
+    assert listed.returncode == 2 and f"results store {store}" in listed.stderr and "rebuild it" in listed.stderr
+    store.unlink()
+    indexed = run_cli("store", "index", str(tmp_path / "sessions"))
+    assert indexed.returncode == 0 and "indexed 1 session(s)" in indexed.stdout
+    assert [r.id for r in history()] == [session.name]
