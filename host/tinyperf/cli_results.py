@@ -88,6 +88,28 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         if not outcome.figures.get("valid", True):
             raise typer.Exit(1)
 
+    @app.command("report")
+    @user_errors
+    def report_command(
+        sessions: Annotated[list[Path], typer.Argument(help="Session folders (several: also compared).")],
+        html_file: Annotated[Path | None, typer.Option("--html", help="Write the self-contained HTML page here.")]
+        = None,
+        markdown_file: Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown summary here.")]
+        = None,
+    ) -> None:
+        """Summary, per-window latency/energy plots, energy trace with its edges, confusion matrix, ROC curve,
+        and a comparison, as one HTML file that needs no network to view (default: report.html)."""
+        from tinyperf.report import html_report, load, markdown_report
+
+        views = [load(session) for session in sessions]
+        if markdown_file is not None:
+            markdown_file.write_text(markdown_report(views), encoding="utf-8")
+            console.print(f"wrote {markdown_file}", highlight=False)
+        if html_file is not None or markdown_file is None:
+            target = html_file or Path("report.html")
+            target.write_text(html_report(views), encoding="utf-8")
+            console.print(f"wrote {target}", highlight=False)
+
     @store_app.command("index")
     @user_errors
     def index_command(
