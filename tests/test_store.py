@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_cli
@@ -41,6 +42,11 @@ def test_runs_are_indexed_listed_shown_and_rerun(tmp_path: Path) -> None:
     provenance = json.loads((stored.path / "provenance.json").read_text())
     assert provenance["dataset_hash"] == dataset_hash(dataset)
     assert provenance["model_sha256"] == results["model"]["sha256"]
+    assert provenance["versions"]["tinyperf"] and provenance["versions"]["tflite-micro"]
+    with sqlite3.connect(os.environ["TINYPERF_STORE"]) as db:
+        (stored_provenance, model_sha) = db.execute("SELECT provenance, model_sha256 FROM sessions WHERE id = ?",
+                                                    [stored.id]).fetchone()
+    assert json.loads(stored_provenance) == provenance and model_sha == results["model"]["sha256"]
     listed = run_cli("history", "--mode", "accuracy")
     assert listed.returncode == 0 and "top1_percent" in listed.stdout and "performance" not in listed.stdout
     shown = run_cli("show", str(stored.path))

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     median_energy_uj REAL,
     top1_percent REAL,
     auc REAL,
-    figures TEXT NOT NULL          -- JSON: every figure of results.json
+    figures TEXT NOT NULL,         -- JSON: every figure of results.json
+    provenance TEXT                -- JSON: provenance.json (request, tool versions, input hashes)
 );
 CREATE INDEX IF NOT EXISTS sessions_by_run ON sessions (benchmark, mode, board, finished_at);
 """
@@ -126,6 +127,7 @@ def index_session(session: Path, db_path: Path | None = None) -> str:
         "host": data.get("host"), "monitor": json.dumps(monitor) if monitor else None,
         **{name: data.get(name) for name in HEADLINES},
         "figures": json.dumps({k: v for k, v in data.items() if k != "samples"}),
+        "provenance": json.dumps(provenance) if provenance else None,
     }
     with connect(db_path) as db:
         db.execute(f"INSERT OR REPLACE INTO sessions ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
