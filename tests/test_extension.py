@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import model_path, run_cli
+from tests.conftest import model_path, run_cli, smoke_subset
 from tinyperf.deadline import Deadline
 from tinyperf.errors import ConfigError, DeviceError
 from tinyperf.link import open_link
@@ -168,14 +167,7 @@ def _run(tmp_path: Path, benchmark: str, *extra: str, name: str = "sessions") ->
 
 
 def _subset(benchmark: str, rows: list[str] | int, folder: Path) -> Path:
-    source = smoke_dataset(benchmark)
-    lines = (source / "y_labels.csv").read_text().splitlines()
-    picked = lines[:rows] if isinstance(rows, int) else [line for line in lines if line.split(",")[0] in rows]
-    folder.mkdir()
-    (folder / "y_labels.csv").write_text("\n".join(picked) + "\n")
-    for line in picked:
-        shutil.copy(source / line.split(",")[0], folder / line.split(",")[0])
-    return folder
+    return smoke_subset(benchmark, rows, folder)
 
 
 def test_faulty_link_and_hangs_give_the_same_predictions_as_a_clean_run(tmp_path: Path) -> None:

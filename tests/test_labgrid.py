@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import model_path, run_cli
+from tests.conftest import model_path, run_cli, smoke_subset
 from tinyperf.errors import ConfigError, LinkError
 from tinyperf.labgrid_place import LabgridPlace, acquired
 from tinyperf.sim.launcher import start_sim_board
-from tinyperf.smoke.store import smoke_dataset
 
 REQUIRED = os.environ.get("TINYPERF_REQUIRE_LABGRID") == "1"
 PLACE = "tinyperf-sim"
@@ -100,13 +99,7 @@ def _acquired_by(bin_dir: Path, address: str) -> str:
 
 
 def _dataset(folder: Path, count: int) -> Path:
-    source = smoke_dataset("kws01")
-    rows = (source / "y_labels.csv").read_text().splitlines()[:count]
-    folder.mkdir()
-    (folder / "y_labels.csv").write_text("\n".join(rows) + "\n")
-    for row in rows:
-        shutil.copy(source / row.split(",")[0], folder / row.split(",")[0])
-    return folder
+    return smoke_subset("kws01", count, folder)
 
 
 def test_a_run_through_a_labgrid_place_equals_a_direct_run_and_releases_the_place(

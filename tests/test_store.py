@@ -5,23 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import run_cli
-from tinyperf.smoke.store import smoke_dataset
+from tests.conftest import run_cli, smoke_subset
 from tinyperf.store import dataset_hash, find, history
 
 
 def _dataset(folder: Path, count: int) -> Path:
-    source = smoke_dataset("kws01")
-    rows = (source / "y_labels.csv").read_text().splitlines()[:count]
-    folder.mkdir()
-    (folder / "y_labels.csv").write_text("\n".join(rows) + "\n")
-    for row in rows:
-        shutil.copy(source / row.split(",")[0], folder / row.split(",")[0])
-    return folder
+    return smoke_subset("kws01", count, folder)
 
 
 def _run(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
