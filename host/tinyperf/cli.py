@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyperf import __version__, cli_compare, cli_firmware, cli_results, cli_submission
+from tinyperf import __version__, cli_compare, cli_firmware, cli_profile, cli_results, cli_submission
 from tinyperf.boards import load_boards
 from tinyperf.cli_choices import Benchmark
 from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
@@ -644,6 +644,7 @@ cli_firmware.register(app, console, user_errors)
 cli_compare.register(app, console, user_errors)
 cli_submission.register(app, console, user_errors)
 cli_results.register(app, console, user_errors)
+cli_profile.register(app, console, user_errors)
 
 
 @app.command()

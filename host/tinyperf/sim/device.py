@@ -78,6 +78,8 @@ class SimDevice:
         # (clock drift, cache effects): each command's inferences run at one factor drawn per command
         self.slowdown = 1.0
         self.window_jitter = 0.0
+        self.op_cycles: list[tuple[str, float]] = []  # per operator, for tp-profile (set by build_device)
+        self.clock_hz = 0
         self.rng = random.Random(0)
 
     def reset(self) -> None:

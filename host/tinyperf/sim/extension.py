@@ -130,6 +130,8 @@ class ExtendedDevice:
             return self._slide(words[1:], framed)
         if word == "tp-baud":
             return self._baud(words[1:])
+        if word == "tp-profile":
+            return self._profile()
         return self.device.handle(command)
 
     def _buffer_ref(self, args: list[str], command: str) -> tuple[tuple[int, int, int] | None, str | None]:
@@ -219,6 +221,17 @@ class ExtendedDevice:
                     return None
                 self.lock.wait(remaining)
             return bytes(self.buffers[index][offset : offset + window])
+
+    def _profile(self) -> bytes:
+        """`tp-profile`: one inference on the current input with each operator's cycles, as a firmware
+        built with TFLM's MicroProfiler reports them: `m-tp-op-[index,OP_TYPE,cycles]`, then the total."""
+        if not self.device.op_cycles:
+            return reply_bytes(["e-[tp-profile: this device has no per-operator timing]"])
+        factor = self.device.command_factor()
+        self.device.infer_once(bytes(self.device.buffer), factor)
+        lines = [f"m-tp-op-[{i},{op},{round(cycles * factor)}]" for i, (op, cycles) in enumerate(self.device.op_cycles)]
+        total = round(sum(cycles for _, cycles in self.device.op_cycles) * factor)
+        return reply_bytes([*lines, f"m-tp-profile-total-[{total}]", f"m-tp-clock-hz-[{self.device.clock_hz}]"])
 
     def _baud(self, args: list[str]) -> bytes:
         rate = c_atoi(args[0]) if args else 0

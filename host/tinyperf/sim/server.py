@@ -44,8 +44,9 @@ def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
     assert board.timing is not None
     entry = get_entry(benchmark)
     engine = TflmEngine(model_path, bin_format or entry.input.bin_format)
-    cycles = board.timing.inference_cycles(read_model_info_file(model_path))
-    return SimDevice(
+    info = read_model_info_file(model_path)
+    cycles = board.timing.inference_cycles(info)
+    device = SimDevice(
         vendor_name=board.vendor_name,
         model_id=benchmark,
         run_inference=engine.run,
@@ -54,6 +55,11 @@ def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
         clock=SimClock(pacing),
         power_wire=PowerWireSender(energy_wire) if energy_wire else None,
     )
+    # what a profiling build of the firmware reports per operator: the same cycle model, op by op
+    device.op_cycles = [(op.op_type, board.timing.op_cycles(op.op_type, op.macs, op.output_elements))
+                        for op in info.ops]
+    device.clock_hz = board.clock_hz
+    return device
 
 
 class CommandFramer:
