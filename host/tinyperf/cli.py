@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -248,6 +250,15 @@ def run(
         "run across places.")] = None,
     labgrid_coordinator: Annotated[str | None, typer.Option(
         help="labgrid coordinator host:port (default: $LG_COORDINATOR, else 127.0.0.1:20408).")] = None,
+    single_stream: Annotated[int, typer.Option(
+        min=0, help="Performance: after the 5 windows, this many single inferences each timed by the device "
+        "(MLPerf single-stream: p50/p90/p99 latency). The median throughput stays the headline.")] = 0,
+    offline: Annotated[float, typer.Option(
+        min=0, help="Performance: after the windows, one back-to-back window of this many seconds (MLPerf "
+        "offline: sustained inf./s).")] = 0.0,
+    repeat: Annotated[int, typer.Option(
+        min=1, max=100, help="Performance or energy: repeat the whole run this many times; report the median, "
+        "spread and CV across runs and flag outlier runs.")] = 1,
     sim_boards: Annotated[int, typer.Option(
         min=1, max=64, help="Accuracy on a simulated board: start this many and share the samples across them.")] = 1,
     dataset: Annotated[
@@ -315,16 +326,55 @@ def run(
             board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value,
             port=ports[0] if ports else None, shard_ports=tuple(ports[1:]), sim_boards=sim_boards,
             labgrid_places=tuple(labgrid_place or ()), labgrid_coordinator=labgrid_coordinator,
+            single_stream=single_stream, offline_s=offline,
             dataset=dataset, model=model,
             sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
             performance=PerformanceSettings(min_window_s=min_window), models=models.value,
             monitor=monitor, monitor_rate_hz=monitor_rate, interface_board=interface_board,
             protocol=protocol.value, fast_baud=fast_baud, faults=inject_faults, sim_options=tuple(sim_option or ()),
         )
+    if repeat > 1:
+        _repeated(request, repeat)
+        return
     with _progress() as progress:
         outcome = execute(request, RichProgress(progress, request.benchmark), resume)
     _render_outcome(outcome, request.mode)
     if not outcome.figures.get("valid", True):
+        raise typer.Exit(1)
+
+
+def _repeated(request: RunRequest, repeat: int) -> None:
+    """K whole runs, one session each, then the spread of their headline figure (repeat-summary.json)."""
+    from tinyperf.modes.scenarios import repeat_summary
+
+    if request.mode == "accuracy":
+        raise ConfigError("--repeat is for performance and energy runs (an accuracy run gives the same answer)")
+    key = "median_energy_uj" if request.mode == "energy" else "median_throughput"
+    outcomes = []
+    for index in range(repeat):
+        run_request = request
+        names = [option.partition("=")[0] for option in request.sim_options]
+        if "window-jitter" in names and "jitter-seed" not in names:  # a simulated spread differs run to run
+            run_request = replace(request, sim_options=(*request.sim_options, f"jitter-seed={index}"))
+        with _progress() as progress:
+            label = f"{request.benchmark} run {index + 1}/{repeat}"
+            outcomes.append(execute(run_request, RichProgress(progress, label)))
+    summary = repeat_summary([o.figures[key] for o in outcomes])
+    summary |= {"figure": key, "sessions": [str(o.session.root) for o in outcomes],
+                "invalid_runs": [i for i, o in enumerate(outcomes) if not o.figures.get("valid", True)]}
+    target = request.sessions_dir / f"repeat-{outcomes[0].session.root.name}.json"
+    target.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    table = Table(title=f"{request.benchmark} {request.mode} on {request.board}: {repeat} runs of {key}")
+    for column in ("run", key, "session"):
+        table.add_column(column)
+    for i, (value, outcome) in enumerate(zip(summary["values"], outcomes, strict=True)):
+        flag = " OUTLIER" if i in summary["outlier_runs"] else ""
+        table.add_row(str(i + 1), f"{value:.4f}{flag}", str(outcome.session.root))
+    console.print(table)
+    console.print(f"median {summary['median']:.4f}, spread {summary['spread_percent']:.2f} %, CV "
+                  f"{summary['cv_percent']:.2f} %, outlier runs: {[i + 1 for i in summary['outlier_runs']] or 'none'}"
+                  f"; written to {target}", highlight=False)
+    if summary["invalid_runs"]:
         raise typer.Exit(1)
 
 

@@ -34,6 +34,7 @@ from tinyperf.modes import NoProgress, ProgressSink
 from tinyperf.modes.accuracy import Shard, run_accuracy_sharded
 from tinyperf.modes.energy import run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
+from tinyperf.modes.scenarios import run_offline, run_single_stream
 from tinyperf.ports import find_board_ports
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
@@ -76,6 +77,8 @@ class RunRequest:
     sim_boards: int = 1  # accuracy on a simulated board: how many to start and share the samples across
     labgrid_places: tuple[str, ...] = ()  # boards in a labgrid farm: acquired, reached, released at the end
     labgrid_coordinator: str | None = None  # host:port (default: labgrid's, $LG_COORDINATOR)
+    single_stream: int = 0  # performance: after the windows, this many single timed inferences (p50/p90/p99)
+    offline_s: float = 0.0  # performance: after the windows, one back-to-back window this long (sustained inf./s)
 
 
 @dataclass
@@ -220,6 +223,12 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
             if request.mode == "performance":
                 inputs, dataset_note = _perf_inputs(entry, samples)
                 figures = run_performance(device, inputs, request.performance, session.journal, progress)
+                if request.single_stream:
+                    figures["single_stream"] = run_single_stream(device, inputs[0][1], request.single_stream,
+                                                                 figures["latency_ms"], session.journal, progress)
+                if request.offline_s:
+                    figures["offline"] = run_offline(device, inputs[0][1], request.offline_s, figures["latency_ms"],
+                                                     session.journal)
             elif request.mode == "energy":
                 assert monitor is not None
                 inputs, dataset_note = _perf_inputs(entry, samples)
@@ -487,6 +496,14 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(f"Link: {link['protocol']} protocol at {link['baud']} baud, {link['recoveries']} device "
                      "recoveries" + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else "")
                      + ".")
+    if f.get("single_stream"):
+        ss = f["single_stream"]
+        lines.append(f"Single-stream latency over {ss['queries']} inferences: p50 {ss['p50_ms']:.3f} ms, "
+                     f"p90 {ss['p90_ms']:.3f} ms, p99 {ss['p99_ms']:.3f} ms.")
+    if f.get("offline"):
+        off = f["offline"]
+        lines.append(f"Offline: {off['inferences']} inferences back to back in {off['seconds']:.2f} s, "
+                     f"{off['throughput']:.3f} inf./sec. sustained.")
     if f.get("shards"):
         lines.append(f"Boards: {len(f['shards'])} shared the samples: "
                      + ", ".join(f"{s['name']} {s['samples']}" for s in f["shards"]) + ".")
