@@ -75,3 +75,21 @@ def test_a_broken_store_costs_no_run_and_says_how_to_fix_it(tmp_path: Path) -> N
     indexed = run_cli("store", "index", str(tmp_path / "sessions"))
     assert indexed.returncode == 0 and "indexed 1 session(s)" in indexed.stdout
     assert [r.id for r in history()] == [session.name]
+
+
+def test_rerun_refuses_when_the_firmware_it_ran_has_changed(tmp_path: Path) -> None:
+    from tests.test_firmware import _need
+
+    _need("cmake", "gcc")
+    assert run_cli("build", "--board", "posix-host", "--benchmark", "kws01", cwd=tmp_path).returncode == 0
+    ran = run_cli("run", "--board", "posix-host", "--mode", "performance", "--min-window", "1",
+                  "--sessions-dir", str(tmp_path / "sessions"), cwd=tmp_path)
+    assert ran.returncode == 1, ran.stderr  # 1 s windows: written, and marked INVALID
+    (session,) = (tmp_path / "sessions").iterdir()
+    assert json.loads((session / "provenance.json").read_text())["firmware_sha256"]
+    again = run_cli("rerun", str(session), "--sessions-dir", str(tmp_path / "again"), cwd=tmp_path)
+    assert again.returncode == 1 and "rerun of" in again.stdout  # the same (INVALID) run again
+    with (tmp_path / "builds" / "posix-host" / "firmware").open("ab") as elf:
+        elf.write(b"\0")
+    refused = run_cli("rerun", str(session), cwd=tmp_path)
+    assert refused.returncode == 2 and "the firmware this run used is gone or rebuilt" in refused.stderr

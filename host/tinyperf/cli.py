@@ -334,6 +334,8 @@ def run(
             protocol=protocol.value, fast_baud=fast_baud, faults=inject_faults, sim_options=tuple(sim_option or ()),
         )
     if repeat > 1:
+        if resume is not None:
+            raise ConfigError("--repeat starts new runs; it cannot continue one (--resume)")
         _repeated(request, repeat)
         return
     with _progress() as progress:

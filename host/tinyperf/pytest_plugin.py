@@ -14,7 +14,6 @@ Without options the board is the built-in simulated one (its figures are labelle
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -95,27 +94,12 @@ def tinyperf_run(tinyperf_config: TinyperfConfig, tmp_path_factory: pytest.TempP
 def tinyperf_device(tinyperf_config: TinyperfConfig, request: pytest.FixtureRequest) -> Iterator[object]:
     """A Device on the configured board, negotiated (extension if offered), for the marked benchmark."""
     from tinyperf.boards import get_board
-    from tinyperf.connection import Connection, ConnectionSettings
-    from tinyperf.link import open_link
-    from tinyperf.models import resolve_model
-    from tinyperf.ports import find_board_ports
-    from tinyperf.sim.launcher import start_sim_board
+    from tinyperf.profile import connected_device
 
     marker = request.node.get_closest_marker("tinyperf")
     benchmark = marker.kwargs.get("benchmark", DEFAULT_BENCHMARK) if marker else DEFAULT_BENCHMARK
-    board = get_board(tinyperf_config.board)
-    with contextlib.ExitStack() as stack:
-        url = tinyperf_config.port
-        if url is None and board.simulated:
-            sim = stack.enter_context(start_sim_board(board.id, benchmark, resolve_model(benchmark).path))
-            url = sim.url
-        elif url is None:
-            found = find_board_ports(board.usb_ids)
-            if len(found) != 1:
-                pytest.fail(f"{board.id}: found {len(found)} matching serial ports; pass --tinyperf-port")
-            url = found[0]
-        link = stack.enter_context(open_link(url, board.baud))
-        yield Connection(link, ConnectionSettings(board.baud)).open()
+    with connected_device(get_board(tinyperf_config.board), benchmark, tinyperf_config.port) as device:
+        yield device
 
 
 def session_root(outcome: object) -> Path:

@@ -7,6 +7,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+from tinyperf.build.firmware import builds_folder, load_manifest
 from tinyperf.errors import ConfigError
 from tinyperf.modes.performance import PerformanceSettings
 from tinyperf.runner import RunRequest
@@ -49,3 +50,13 @@ def _check_inputs(provenance: dict, request: RunRequest, manifest: Path) -> None
     model = request.model
     if model is not None and model.is_file() and file_sha256(model) != provenance["model_sha256"]:
         raise ConfigError(f"{manifest}: the model {model} has changed since this run (sha256 differs)")
+    if provenance.get("firmware_sha256"):
+        elf = request.firmware or _last_build(request)
+        if elf is None or not elf.is_file() or file_sha256(elf) != provenance["firmware_sha256"]:
+            raise ConfigError(f"{manifest}: the firmware this run used is gone or rebuilt since (sha256 differs); "
+                              "build it again from the same sources or run anew")
+
+
+def _last_build(request: RunRequest) -> Path | None:
+    built = load_manifest(request.builds_dir, request.board)
+    return builds_folder(request.builds_dir, request.board) / built.elf if built else None
