@@ -87,3 +87,27 @@ def test_profile_cli_table_chart_and_our_test_engine_refusal(tmp_path: Path) -> 
         refused = run_cli("profile", "--board", "posix-host", "--benchmark", "kws01", "--port", running.url)
     assert refused.returncode == 2 and "Unknown command: tp-profile" in refused.stderr
     assert "test engine has no operators" in refused.stderr
+
+
+@pytest.mark.parametrize("arrivals", ["periodic", "poisson"])
+def test_duty_cycled_always_on_scenario_matches_the_power_model(tmp_path: Path, arrivals: str) -> None:
+    """kws01 at 1 request/s, asleep between: the metered average power against the model's truth,
+    V x (I_active x busy time + I_sleep x the rest) / period. Within 2 %: in virtual pacing the
+    host's pings of the long command also take wire time on the simulated board's one clock."""
+    from tinyperf.power.profiles import board_power_model
+
+    ran = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "kws01", "--mode", "energy", "--monitor",
+                  "sim", "--duty-rate", "1", "--duty-requests", "12", "--duty-arrivals", arrivals,
+                  "--sessions-dir", str(tmp_path / "s"))
+    assert ran.returncode == 0, ran.stderr
+    (session,) = (tmp_path / "s").iterdir()
+    data = json.loads((session / "results.json").read_text())
+    duty = data["duty_cycle"]
+    power = board_power_model("sim-nucleo-l4r5zi")
+    busy_s = duty["requests"] * data["latency_ms"] / 1000.0
+    truth_w = power.voltage_v * (power.active_current_a * busy_s
+                                 + power.sleep_current_a * (duty["seconds"] - busy_s)) / duty["seconds"]
+    assert duty["seconds"] == pytest.approx(12.0, abs=0.01) and duty["arrivals"] == arrivals
+    assert duty["average_power_mw"] == pytest.approx(1e3 * truth_w, rel=0.02)
+    assert duty["energy_per_day_j"] == pytest.approx(duty["average_power_mw"] / 1e3 * 86400)
+    assert "Duty-cycled: 12 requests at 1/s" in (session / "results.txt").read_text()

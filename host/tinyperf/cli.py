@@ -256,6 +256,12 @@ def run(
     offline: Annotated[float, typer.Option(
         min=0, help="Performance: after the windows, one back-to-back window of this many seconds (MLPerf "
         "offline: sustained inf./s).")] = 0.0,
+    duty_rate: Annotated[float, typer.Option(
+        min=0, help="Energy: after the windows, the always-on scenario: requests at this rate (per second) "
+        "with the device asleep between them; reports average power and energy per day.")] = 0.0,
+    duty_requests: Annotated[int, typer.Option(min=1, help="Energy, --duty-rate: how many requests.")] = 30,
+    duty_arrivals: Annotated[str, typer.Option(
+        help="Energy, --duty-rate: periodic, or poisson (random arrivals at that mean rate).")] = "periodic",
     repeat: Annotated[int, typer.Option(
         min=1, max=100, help="Performance or energy: repeat the whole run this many times; report the median, "
         "spread and CV across runs and flag outlier runs.")] = 1,
@@ -326,7 +332,8 @@ def run(
             board=board, benchmark=bench, firmware=firmware, builds_dir=builds_dir, mode=mode.value,
             port=ports[0] if ports else None, shard_ports=tuple(ports[1:]), sim_boards=sim_boards,
             labgrid_places=tuple(labgrid_place or ()), labgrid_coordinator=labgrid_coordinator,
-            single_stream=single_stream, offline_s=offline,
+            single_stream=single_stream, offline_s=offline, duty_rate_hz=duty_rate, duty_requests=duty_requests,
+            duty_arrivals=_arrivals(duty_arrivals),
             dataset=dataset, model=model,
             sessions_dir=sessions_dir, pacing=pacing.value, baud=baud, timeout_s=timeout,
             performance=PerformanceSettings(min_window_s=min_window), models=models.value,
@@ -343,6 +350,12 @@ def run(
     _render_outcome(outcome, request.mode)
     if not outcome.figures.get("valid", True):
         raise typer.Exit(1)
+
+
+def _arrivals(text: str) -> str:
+    if text not in ("periodic", "poisson"):
+        raise ConfigError(f"--duty-arrivals {text!r}: expected periodic or poisson")
+    return text
 
 
 def _repeated(request: RunRequest, repeat: int) -> None:

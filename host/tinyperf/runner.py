@@ -32,7 +32,7 @@ from tinyperf.model_store import resolve_fallback
 from tinyperf.models import ModelEntry, ResolvedModel, fallback_entry, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
 from tinyperf.modes.accuracy import Shard, run_accuracy_sharded
-from tinyperf.modes.energy import run_energy
+from tinyperf.modes.energy import run_duty_cycle, run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.modes.scenarios import run_offline, run_single_stream
 from tinyperf.ports import find_board_ports
@@ -79,6 +79,9 @@ class RunRequest:
     labgrid_coordinator: str | None = None  # host:port (default: labgrid's, $LG_COORDINATOR)
     single_stream: int = 0  # performance: after the windows, this many single timed inferences (p50/p90/p99)
     offline_s: float = 0.0  # performance: after the windows, one back-to-back window this long (sustained inf./s)
+    duty_rate_hz: float = 0.0  # energy: after the windows, requests at this rate with the device asleep between
+    duty_requests: int = 30
+    duty_arrivals: Literal["periodic", "poisson"] = "periodic"
 
 
 @dataclass
@@ -233,6 +236,10 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
                 assert monitor is not None
                 inputs, dataset_note = _perf_inputs(entry, samples)
                 figures = run_energy(device, monitor, inputs, request.performance, session.journal, progress)
+                if request.duty_rate_hz:
+                    figures["duty_cycle"] = run_duty_cycle(device, monitor, inputs[0][1], request.duty_rate_hz,
+                                                           request.duty_requests, request.duty_arrivals,
+                                                           journal=session.journal)
                 figures["monitor"] = {"kind": monitor_spec.label, "rate_hz": monitor.rate_hz,  # type: ignore[union-attr]
                                       "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
             else:
@@ -504,6 +511,11 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         off = f["offline"]
         lines.append(f"Offline: {off['inferences']} inferences back to back in {off['seconds']:.2f} s, "
                      f"{off['throughput']:.3f} inf./sec. sustained.")
+    if f.get("duty_cycle"):
+        dc = f["duty_cycle"]
+        lines.append(f"Duty-cycled: {dc['requests']} requests at {dc['rate_hz']:g}/s ({dc['arrivals']}) over "
+                     f"{dc['seconds']:.2f} s, asleep between: average power {dc['average_power_mw']:.4f} mW, "
+                     f"{dc['energy_per_day_j']:.1f} J per day, {dc['energy_per_request_uj']:.1f} uJ per request.")
     if f.get("shards"):
         lines.append(f"Boards: {len(f['shards'])} shared the samples: "
                      + ", ".join(f"{s['name']} {s['samples']}" for s in f["shards"]) + ".")

@@ -102,3 +102,28 @@ def summarize(windows: list[EnergyWindow], gaps: list[str], edge_source: str = "
         "windows": [{**asdict(w), "energy_per_inference_uj": w.energy_per_inference_uj, "power_mw": w.power_mw}
                     for w in windows],
     }
+
+
+SECONDS_PER_DAY = 86400.0
+
+
+def run_duty_cycle(device: Device, monitor: Monitor, data: bytes, rate_hz: float, count: int,
+                   arrivals: str = "periodic", seed: int = 0, journal: Journal = lambda record: None) -> dict:
+    """The always-on scenario (MLPerf's "server", the TinyML way): `count` requests at `rate_hz`, the
+    device asleep between them (`tp-duty`), metered between its two timestamp edges. Average power
+    and energy per day at that rate come from the whole period, sleep included."""
+    trace = monitor.trace
+    assert trace is not None, "start the monitor's acquisition first"
+    device.load(data)
+    before = len(trace.edges)
+    span_s = count / rate_hz
+    device.client.command(f"tp-duty {rate_hz:g} {count} {arrivals} {seed}", 1.5 * span_s + 10.0)
+    edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
+    measured = window_energy(trace.array(), edges[before], edges[before + 1], trace.period_s)
+    power_w = measured.energy_j / measured.seconds
+    figures = {"rate_hz": rate_hz, "arrivals": arrivals, "requests": count, "seconds": measured.seconds,
+               "energy_j": measured.energy_j, "uncertainty_j": measured.uncertainty_j,
+               "average_power_mw": 1e3 * power_w, "energy_per_day_j": power_w * SECONDS_PER_DAY,
+               "energy_per_request_uj": 1e6 * measured.energy_j / count}
+    journal({"event": "duty-cycle", **figures})
+    return figures

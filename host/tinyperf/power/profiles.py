@@ -52,6 +52,7 @@ class BoardPowerModel(BaseModel):
     active_current_a: float
     idle_current_a: float
     noise_a_rms_1khz: float
+    sleep_current_a: float | None = None  # the low-power state between duty-cycled requests (None: none)
     timestamp_pulse_s: float = 50e-6  # how long the firmware holds the timestamp GPIO low (>= 1 us by the rules)
 
     def energy_per_inference_j(self, inference_s: float) -> float:

@@ -8,6 +8,7 @@ seq: its reply was lost) gets the cached reply without running again. firmware/P
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 import zlib
@@ -25,6 +26,7 @@ from tinyperf.protocol.frames import (
     parse_data_body,
 )
 from tinyperf.sim.device import COMMAND_BUFFER_CHARS, SimDevice, c_atoi, reply_bytes
+from tinyperf.sim.wire import ACTIVE, IDLE, SLEEP
 
 EXTENSION_VERSION = 1
 MAX_DATA_CHUNK = 1024  # data bytes per frame the device accepts
@@ -132,6 +134,8 @@ class ExtendedDevice:
             return self._baud(words[1:])
         if word == "tp-profile":
             return self._profile()
+        if word == "tp-duty":
+            return self._duty(words[1:])
         return self.device.handle(command)
 
     def _buffer_ref(self, args: list[str], command: str) -> tuple[tuple[int, int, int] | None, str | None]:
@@ -232,6 +236,45 @@ class ExtendedDevice:
         lines = [f"m-tp-op-[{i},{op},{round(cycles * factor)}]" for i, (op, cycles) in enumerate(self.device.op_cycles)]
         total = round(sum(cycles for _, cycles in self.device.op_cycles) * factor)
         return reply_bytes([*lines, f"m-tp-profile-total-[{total}]", f"m-tp-clock-hz-[{self.device.clock_hz}]"])
+
+    def _duty(self, args: list[str]) -> bytes:
+        """`tp-duty RATE COUNT periodic|poisson SEED`: the always-on scenario. A timestamp edge, then COUNT
+        requests arriving at RATE per second (periodic, or Poisson: uniform times given the count) over
+        COUNT / RATE seconds, the core asleep between them, a request that finds it busy queued; then
+        the closing edge. The monitor measures the whole period between the two edges."""
+        device, wire = self.device, self.device.power_wire
+        if wire is None:
+            return reply_bytes(["e-[tp-duty: needs energy-mode firmware (the window is timed by the GPIO)]"])
+        try:
+            rate = float(args[0])
+        except (IndexError, ValueError):
+            rate = 0.0
+        count = c_atoi(args[1]) if len(args) > 1 else 0
+        arrivals = args[2] if len(args) > 2 else "periodic"
+        if rate <= 0 or count <= 0 or arrivals not in ("periodic", "poisson"):
+            return reply_bytes(["e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED]]"])
+        span = count / rate
+        rng = random.Random(c_atoi(args[3]) if len(args) > 3 else 0)
+        times = ([k / rate for k in range(count)] if arrivals == "periodic"
+                 else sorted(rng.uniform(0.0, span) for _ in range(count)))
+        start = device.clock.now_us() / 1e6
+        wire.edge(start)
+        wire.state(start, SLEEP)
+        for arrival in times:
+            gap = start + arrival - device.clock.now_us() / 1e6
+            if gap > 0:
+                device.clock.spend(gap)
+            wire.state(device.clock.now_us() / 1e6, ACTIVE)
+            device.infer_once(bytes(device.buffer))
+            wire.state(device.clock.now_us() / 1e6, SLEEP)
+        rest = start + span - device.clock.now_us() / 1e6
+        if rest > 0:
+            device.clock.spend(rest)
+        end = device.clock.now_us() / 1e6
+        wire.edge(end)
+        wire.state(end, IDLE)
+        device.tell_time()
+        return reply_bytes([f"m-tp-duty-[{count},{end - start:.6f}]"])
 
     def _baud(self, args: list[str]) -> bytes:
         rate = c_atoi(args[0]) if args else 0

@@ -1,6 +1,6 @@
 """The simulated board's power timeline, and the equal-period samples any simulated monitor makes of it.
 
-The board tells the monitor (over sim/wire.py) when its core goes active or idle, when its timestamp
+The board tells the monitor (over sim/wire.py) when its core goes active, idle or to sleep, when its timestamp
 GPIO falls, and how far its clock has got. `SampleMaker` turns that into what an instrument measures:
 the exact mean current of each sample period (idle/active levels from power/boards/<board>.yaml) plus
 white noise, the GPIO level at the end of each period (low for `timestamp_pulse_s` after each edge),
@@ -15,18 +15,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tinyperf.power.profiles import BoardPowerModel
+from tinyperf.sim.wire import ACTIVE, IDLE, SLEEP
 
 
 @dataclass
 class Timeline:
     """The board's current level over time: state changes, GPIO edges, and how far board time has got."""
 
-    changes: list[tuple[float, bool]] = field(default_factory=lambda: [(0.0, False)])
+    changes: list[tuple[float, int]] = field(default_factory=lambda: [(0.0, IDLE)])  # (t, IDLE/ACTIVE/SLEEP)
     edges: list[float] = field(default_factory=list)
     now_s: float = 0.0
 
-    def state(self, t: float, active: bool) -> None:
-        self.changes.append((t, active))
+    def state(self, t: float, level: int) -> None:
+        self.changes.append((t, int(level)))
         self.now_s = max(self.now_s, t)
 
     def edge(self, t: float) -> None:
@@ -36,26 +37,26 @@ class Timeline:
     def advance(self, t: float) -> None:
         self.now_s = max(self.now_s, t)
 
-    def apply(self, kind: str, t: float, active: bool) -> None:
+    def apply(self, kind: str, t: float, level: int) -> None:
         """One wire message ("S", "E" or "N")."""
         if kind == "S":
-            self.state(t, active)
+            self.state(t, level)
         elif kind == "E":
             self.edge(t)
         else:
             self.advance(t)
 
-    def active_seconds(self, starts: np.ndarray, period: float) -> np.ndarray:
-        """Active time inside each [start, start + period): cumulative active time at both ends."""
+    def seconds_at(self, level: int, starts: np.ndarray, period: float) -> np.ndarray:
+        """Time spent at `level` inside each [start, start + period): cumulative time at both ends."""
         times = np.array([t for t, _ in self.changes])
-        levels = np.array([1.0 if a else 0.0 for _, a in self.changes])
-        cumulative = np.concatenate([[0.0], np.cumsum(np.diff(times) * levels[:-1])])
+        at = np.array([1.0 if value == level else 0.0 for _, value in self.changes])
+        cumulative = np.concatenate([[0.0], np.cumsum(np.diff(times) * at[:-1])])
 
-        def active_until(t: np.ndarray) -> np.ndarray:
+        def until(t: np.ndarray) -> np.ndarray:
             j = np.clip(np.searchsorted(times, t, side="right") - 1, 0, len(times) - 1)
-            return cumulative[j] + levels[j] * (t - times[j])
+            return cumulative[j] + at[j] * (t - times[j])
 
-        return active_until(starts + period) - active_until(starts)
+        return until(starts + period) - until(starts)
 
     def pin_high(self, times: np.ndarray, pulse_s: float) -> np.ndarray:
         """The timestamp GPIO's level at `times`: low for `pulse_s` after each edge, high otherwise."""
@@ -116,9 +117,12 @@ class SampleMaker:
             return None
         indices = np.arange(self.made, complete)
         starts = self.start_s + indices * period
-        active = self.timeline.active_seconds(starts, period)
+        active = self.timeline.seconds_at(ACTIVE, starts, period)
+        asleep = self.timeline.seconds_at(SLEEP, starts, period)
         power = self.power
-        current = (power.idle_current_a * (period - active) + power.active_current_a * active) / period
+        sleep_a = power.sleep_current_a if power.sleep_current_a is not None else power.idle_current_a
+        current = (power.idle_current_a * (period - active - asleep) + power.active_current_a * active
+                   + sleep_a * asleep) / period
         noise = power.noise_a_rms_1khz * math.sqrt(self.rate_hz / 1000.0)
         current = current + noise * self.rng.standard_normal(len(indices))
         if not self.powered:

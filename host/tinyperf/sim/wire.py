@@ -2,7 +2,7 @@
 
 Why a socket of our own: on a bench the monitor sees the DUT's supply current and its timestamp GPIO;
 here the board process tells the monitor process the same facts, on the board's clock:
-  "S <t_ns> 1|0"  the core went active/idle at t     "E <t_ns>"  timestamp edge (GPIO falls) at t
+  "S <t_ns> 1|0|2" the core went active/idle/asleep   "E <t_ns>"  timestamp edge (GPIO falls) at t
   "N <t_ns>"      board time has reached t (lets the monitor stream samples up to t)
 """
 
@@ -25,8 +25,9 @@ class PowerWireSender:
         with contextlib.suppress(FileNotFoundError, ConnectionRefusedError, TimeoutError):
             self.socket.sendto(message.encode("ascii"), self.path)
 
-    def state(self, t_s: float, active: bool) -> None:
-        self._send(f"S {round(t_s * 1e9)} {int(active)}")
+    def state(self, t_s: float, level: int) -> None:
+        """IDLE, ACTIVE or SLEEP (ints, so True/False still mean active/idle)."""
+        self._send(f"S {round(t_s * 1e9)} {int(level)}")
 
     def edge(self, t_s: float) -> None:
         self._send(f"E {round(t_s * 1e9)}")
@@ -44,6 +45,9 @@ def bind_receiver(path: Path) -> socket.socket:
     return receiver
 
 
-def parse_message(data: bytes) -> tuple[str, float, bool]:
+IDLE, ACTIVE, SLEEP = 0, 1, 2
+
+
+def parse_message(data: bytes) -> tuple[str, float, int]:
     kind, *fields = data.decode("ascii").split()
-    return kind, int(fields[0]) / 1e9, bool(int(fields[1])) if len(fields) > 1 else False
+    return kind, int(fields[0]) / 1e9, int(fields[1]) if len(fields) > 1 else IDLE
