@@ -19,6 +19,7 @@ from tinyperf.power.profiles import BoardPowerModel, instrument_profile
 from tinyperf.sim.lpm01a import Lpm01aEmulator
 from tinyperf.sim.timeline import Timeline
 from tinyperf.sim.truth import energy_per_inference_uj
+from tinyperf.sim.wire import ACTIVE, IDLE, SLEEP
 
 CHECKER_ENERGY = re.compile(r"Median energy cost is ([\d\.]+) uJ/inf")
 
@@ -93,12 +94,14 @@ def test_emulator_streams_exact_energy_and_events() -> None:
     assert values[10] == pytest.approx(1.8 * 1e-3 * (0.01 + 0.01 * 0.5), rel=1e-3)  # half a sample active
 
 
-def test_timeline_integrates_active_time_exactly() -> None:
+def test_timeline_integrates_time_at_each_level_exactly() -> None:
     timeline = Timeline()
-    timeline.state(0.25, True)
-    timeline.state(0.75, False)
+    timeline.state(0.25, ACTIVE)
+    timeline.state(0.75, SLEEP)
     starts = np.array([0.0, 0.2, 0.5, 0.7, 0.9])
-    assert timeline.active_seconds(starts, 0.1).tolist() == pytest.approx([0.0, 0.05, 0.1, 0.05, 0.0])
+    assert timeline.seconds_at(ACTIVE, starts, 0.1).tolist() == pytest.approx([0.0, 0.05, 0.1, 0.05, 0.0])
+    assert timeline.seconds_at(SLEEP, starts, 0.1).tolist() == pytest.approx([0.0, 0.0, 0.0, 0.05, 0.1])
+    assert timeline.seconds_at(IDLE, starts, 0.1).tolist() == pytest.approx([0.1, 0.05, 0.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize(("benchmark", "rate"), [("ad01", "1000"), ("kws01", "5000")])
