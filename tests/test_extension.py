@@ -174,7 +174,7 @@ def test_faulty_link_and_hangs_give_the_same_predictions_as_a_clean_run(tmp_path
     dataset = _subset("kws01", 120, tmp_path / "ds")
     clean = _run(tmp_path, "kws01", "--dataset", str(dataset), name="clean")
     faulty = _run(tmp_path, "kws01", "--dataset", str(dataset), "--inject-faults",
-                  "corrupt=0.02,drop=0.01,duplicate=0.01,hang=0.03,seed=4", name="faulty")
+                  "corrupt=0.02,drop=0.01,duplicate=0.01,hang=0.005,hang_at=60,seed=4", name="faulty")
     assert faulty["link"]["protocol"] == "extended"
     injected = faulty["link"]["faults_injected"]
     assert injected.get("corrupt", 0) + injected.get("corrupt-read", 0) > 0 and injected.get("hang", 0) >= 1

@@ -141,3 +141,24 @@ def test_infer_before_any_load_runs_on_zeros_instead_of_crashing(sim_kws) -> Non
         reply = client.command("infer 1 0")
         assert "m-infer-done" in reply.lines
         assert sim_kws.process.poll() is None
+
+
+def test_a_garbled_command_byte_is_echoed_back_not_a_crash(sim_kws) -> None:
+    """A corrupted link can deliver any byte: the board answers it as unknown (echoing the byte, as
+    firmware's printf does) and keeps serving."""
+    from tinyperf.deadline import Deadline
+    from tinyperf.link import open_link
+
+    with open_link(sim_kws.url, 115200) as link:
+        link.write(b"na\xffme%")
+        got = b""
+        deadline = Deadline(5.0)
+        while not got.endswith(b"m-ready\r\n") and not deadline.expired():
+            got += link.read_some(deadline)
+        assert got == b"e-[Unknown command: na\xffme]\r\nm-ready\r\n"
+        link.write(b"name%")
+        got = b""
+        deadline = Deadline(5.0)
+        while not got.endswith(b"m-ready\r\n") and not deadline.expired():
+            got += link.read_some(deadline)
+        assert got.startswith(b"m-name-dut-[")

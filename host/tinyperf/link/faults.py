@@ -36,6 +36,7 @@ class FaultPlan:
     hang: float = 0.0
     reset: float = 0.0
     seed: int = 0
+    hang_at: int = 0  # also hang the device on exactly this write (1-based; 0: never), for a fault a test can count on
 
     @classmethod
     def parse(cls, text: str) -> FaultPlan:
@@ -47,10 +48,10 @@ class FaultPlan:
             if name not in known:
                 raise ConfigError(f"fault plan {text!r}: unknown fault {name!r}; known: {', '.join(known)}")
             try:
-                values[name] = int(value) if name == "seed" else float(value)
+                values[name] = int(value) if name in ("seed", "hang_at") else float(value)
             except ValueError:
                 raise ConfigError(f"fault plan {text!r}: {name} needs a number, got {value!r}") from None
-            if name not in ("seed", "delay_s") and not 0.0 <= values[name] <= 1.0:
+            if name not in ("seed", "delay_s", "hang_at") and not 0.0 <= values[name] <= 1.0:
                 raise ConfigError(f"fault plan {text!r}: {name} is a probability, 0..1")
         return cls(**values)  # type: ignore[arg-type]
 
@@ -62,7 +63,7 @@ class FaultLink(Link):
     """Wraps a link; `injected` counts every fault it caused, by kind."""
 
     def __init__(self, inner: Link, plan: FaultPlan, device: DeviceControl | None = None) -> None:
-        if (plan.hang or plan.reset) and device is None:
+        if (plan.hang or plan.reset or plan.hang_at) and device is None:
             raise ConfigError("hang and reset faults need a device that can be hung and reset (a simulated board)")
         self._inner = inner
         self.url = inner.url
@@ -70,6 +71,7 @@ class FaultLink(Link):
         self.device = device
         self.injected: Counter[str] = Counter()
         self._rng = random.Random(plan.seed)
+        self._writes = 0
 
     def _happens(self, probability: float) -> bool:
         return probability > 0 and self._rng.random() < probability
@@ -80,10 +82,11 @@ class FaultLink(Link):
         return bytes(spoiled)
 
     def write(self, data: bytes) -> None:
+        self._writes += 1
         if self.device is not None and self._happens(self.plan.reset):
             self.injected["reset"] += 1
             self.device.reset()
-        if self.device is not None and self._happens(self.plan.hang):
+        if self.device is not None and (self._happens(self.plan.hang) or self._writes == self.plan.hang_at):
             self.injected["hang"] += 1
             self.device.hang()
         if self._happens(self.plan.drop):

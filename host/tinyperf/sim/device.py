@@ -42,8 +42,9 @@ def c_atoi(word: str) -> int:
 
 
 def reply_bytes(lines: list[str]) -> bytes:
-    """A reply as firmware sends it: each line ended CR LF, `m-ready` last."""
-    return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("ascii")
+    """A reply as firmware sends it: each line ended CR LF, `m-ready` last. Commands are read as latin-1
+    (one char per byte), so an echoed garbled byte goes back as the same byte, as firmware's printf would."""
+    return "".join(f"{line}\r\n" for line in [*lines, "m-ready"]).encode("latin-1", "replace")
 
 
 class SimDevice:
