@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -93,3 +94,19 @@ def test_rerun_refuses_when_the_firmware_it_ran_has_changed(tmp_path: Path) -> N
         elf.write(b"\0")
     refused = run_cli("rerun", str(session), cwd=tmp_path)
     assert refused.returncode == 2 and "the firmware this run used is gone or rebuilt" in refused.stderr
+
+
+def test_a_store_made_before_a_column_was_added_is_upgraded_in_place(tmp_path: Path) -> None:
+    store = Path(os.environ["TINYPERF_STORE"])
+    store.parent.mkdir(parents=True, exist_ok=True)
+    from tinyperf.store import SCHEMA
+
+    # the first schema: no provenance column, so figures was the last one
+    old_schema = re.sub(r"\n\s*provenance TEXT[^\n]*", "", SCHEMA)
+    old_schema = old_schema.replace("figures TEXT NOT NULL,", "figures TEXT NOT NULL")
+    assert "provenance TEXT" not in old_schema
+    with sqlite3.connect(store) as db:
+        db.executescript(old_schema)
+    ran = _run(tmp_path, "--mode", "performance")
+    assert ran.returncode == 0 and "not indexed" not in ran.stderr, ran.stderr
+    assert len(history()) == 1

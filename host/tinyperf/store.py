@@ -67,6 +67,7 @@ def connect(path: Path | None = None) -> Iterator[sqlite3.Connection]:
     try:
         db.row_factory = sqlite3.Row
         db.executescript(SCHEMA)
+        _add_missing_columns(db)
         with db:
             yield db
     except sqlite3.DatabaseError as e:
@@ -74,6 +75,16 @@ def connect(path: Path | None = None) -> Iterator[sqlite3.Connection]:
                           "`tinyperf store index sessions/` to rebuild it)") from None
     finally:
         db.close()
+
+
+ADDED_COLUMNS = {"provenance": "TEXT"}  # columns newer than the first schema: added to older stores in place
+
+
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    present = {row[1] for row in db.execute("PRAGMA table_info(sessions)")}
+    for name, kind in ADDED_COLUMNS.items():
+        if name not in present:
+            db.execute(f"ALTER TABLE sessions ADD COLUMN {name} {kind}")
 
 
 def file_sha256(path: Path) -> str:
