@@ -104,6 +104,11 @@ class _Pending:
     ping_due: float = 0.0  # accepted commands: when to send the frame again, to hear "still running"
     ping_deadline: float | None = None  # a ping is out: its A (or the cached reply) is due by then
 
+    @property
+    def awaiting_answer(self) -> bool:
+        """Not yet acked (data) or accepted (command): the device has not shown it got this frame."""
+        return self.reply is None and (self.kind == KIND_DATA or not self.accepted)
+
 
 @dataclass
 class LinkStats:
@@ -147,6 +152,9 @@ class ExtendedClient:
         pending.deadline = self._wire_free + ACK_MARGIN_S
         pending.accepted = False
         pending.tries += 1
+        self._write(pending)
+
+    def _write(self, pending: _Pending) -> None:
         self.stats.frames_sent += 1
         self.stats.bytes_sent += len(pending.wire)
         self.link.write(pending.wire)
@@ -232,9 +240,7 @@ class ExtendedClient:
         """The same frame again: a device still running it accepts it again (and runs it once); one that
         finished answers from its reply cache, so a lost reply costs a ping interval, not the budget."""
         self.stats.resent += 1
-        self.stats.frames_sent += 1
-        self.stats.bytes_sent += len(pending.wire)
-        self.link.write(pending.wire)
+        self._write(pending)
         pending.ping_deadline = now + len(pending.wire) * self._seconds_per_byte + ACK_MARGIN_S
         pending.ping_due = now + _ping_interval(pending)
 
@@ -303,7 +309,7 @@ class ExtendedClient:
         for other, pending in self._pending.items():
             if other == seq:
                 after = True
-            elif after and pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted):
+            elif after and pending.awaiting_answer:
                 due += len(pending.wire) * self._seconds_per_byte
                 pending.deadline = min(pending.deadline, due + ACK_MARGIN_S)
         self._wire_free = min(self._wire_free, due)
@@ -313,8 +319,7 @@ class ExtendedClient:
         gets its wire time, in order, from here."""
         due = time.monotonic()
         for pending in self._pending.values():
-            waiting = pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted)
-            if waiting:
+            if pending.awaiting_answer:
                 due += len(pending.wire) * self._seconds_per_byte
                 pending.deadline = max(pending.deadline, due + ACK_MARGIN_S)
 
@@ -323,8 +328,7 @@ class ExtendedClient:
         the broken one is acked or accepted by now: the oldest one that is not is resent at once (if
         the guess is wrong, the real one's own timeout still catches it)."""
         for seq, pending in self._pending.items():
-            unanswered = pending.reply is None and (pending.kind == KIND_DATA or not pending.accepted)
-            if unanswered:
+            if pending.awaiting_answer:
                 if pending.tries < MAX_TRIES:
                     self._resend(seq, pending)
                 return
