@@ -15,26 +15,15 @@ from __future__ import annotations
 import argparse
 import os
 import resource
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from tinyperf.runner import RunRequest, execute
 from tinyperf.session import read_journal
-from tinyperf.smoke.store import smoke_dataset
+from tinyperf.smoke.store import smoke_subset
 
 BOARD = "sim-nucleo-l4r5zi"
-
-
-def subset(count: int, folder: Path) -> Path:
-    source = smoke_dataset("kws01")
-    rows = (source / "y_labels.csv").read_text().splitlines()[:count]
-    folder.mkdir(parents=True)
-    (folder / "y_labels.csv").write_text("\n".join(rows) + "\n")
-    for row in rows:
-        shutil.copy(source / row.split(",")[0], folder / row.split(",")[0])
-    return folder
 
 
 def cpu_seconds(who: int) -> float:
@@ -62,7 +51,7 @@ def main() -> int:
     parser.add_argument("--boards", type=int, action="append", help="default: 1, 2, 4, 8")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="tinyperf-shards-"))
-    dataset = subset(args.samples, work / "ds")
+    dataset = smoke_subset("kws01", args.samples, work / "ds")
     print(f"kws01 accuracy, {args.samples} samples, SIMULATED boards paced in real time, {os.cpu_count()} host cores")
     print(f"{'boards':>6} {'wall s':>8} {'samples/s':>10} {'speedup':>8} {'efficiency':>10} "
           f"{'runner CPU ms/sample':>21} {'boards CPU ms/sample':>21}", flush=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +23,7 @@ from tinyperf.models import get_entry, resolve_model
 from tinyperf.runner import RunRequest, execute
 from tinyperf.session import read_journal
 from tinyperf.sim.server import build_device
-from tinyperf.smoke.store import smoke_dataset
+from tinyperf.smoke.store import smoke_dataset, smoke_subset
 
 BOARD = "sim-nucleo-l4r5zi"
 SUBSETS = {"kws01": 50, "vww01": 50, "ad01": 2}
@@ -32,16 +31,12 @@ SUBSETS = {"kws01": 50, "vww01": 50, "ad01": 2}
 
 def subset(benchmark: str, count: int, folder: Path) -> Path:
     """The first `count` rows of the packaged smoke set, as a dataset folder of its own."""
-    source = smoke_dataset(benchmark)
-    folder.mkdir(parents=True)
-    rows = (source / "y_labels.csv").read_text().splitlines()
-    if benchmark == "ad01":  # one normal and one anomalous file, so the AUC is defined
-        rows = [next(r for r in rows if r.split(",")[2] == label) for label in ("0", "1")]
-    rows = rows[:count]
-    (folder / "y_labels.csv").write_text("\n".join(rows) + "\n")
-    for row in rows:
-        shutil.copy(source / row.split(",")[0], folder / row.split(",")[0])
-    return folder
+    if benchmark != "ad01":
+        return smoke_subset(benchmark, count, folder)
+    # one normal and one anomalous file, so the AUC is defined
+    rows = (smoke_dataset(benchmark) / "y_labels.csv").read_text().splitlines()
+    names = [next(r for r in rows if r.split(",")[2] == label).split(",")[0] for label in ("0", "1")]
+    return smoke_subset(benchmark, names[:count], folder)
 
 
 def bound_s(benchmark: str, dataset: Path, baud: int) -> tuple[float, float, float]:

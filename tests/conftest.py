@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,20 +35,6 @@ def _offline_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest
 
 def model_path(benchmark: str) -> Path:
     return MODELS_DIR / MODEL_FILES[benchmark]
-
-
-def smoke_subset(benchmark: str, rows: list[str] | int, folder: Path) -> Path:
-    """A dataset folder of the packaged smoke set's first `rows` rows (or the files named)."""
-    from tinyperf.smoke.store import smoke_dataset
-
-    source = smoke_dataset(benchmark)
-    lines = (source / "y_labels.csv").read_text().splitlines()
-    picked = lines[:rows] if isinstance(rows, int) else [line for line in lines if line.split(",")[0] in rows]
-    folder.mkdir()
-    (folder / "y_labels.csv").write_text("\n".join(picked) + "\n")
-    for line in picked:
-        shutil.copy(source / line.split(",")[0], folder / line.split(",")[0])
-    return folder
 
 
 def transcript() -> list[tuple[str, str]]:

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import model_path, run_cli, smoke_subset
+from tests.conftest import model_path, run_cli
 from tinyperf.deadline import Deadline
 from tinyperf.errors import ConfigError, DeviceError
 from tinyperf.link import open_link
@@ -39,7 +39,7 @@ from tinyperf.protocol.frames import (
 )
 from tinyperf.session import read_journal
 from tinyperf.sim.launcher import start_sim_board
-from tinyperf.smoke.store import smoke_dataset
+from tinyperf.smoke.store import smoke_dataset, smoke_subset
 
 # ---- codec ------------------------------------------------------------------------------------------
 

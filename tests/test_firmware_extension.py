@@ -41,6 +41,7 @@ from tinyperf.protocol.frames import (
 )
 from tinyperf.sim.extension import ExtendedDevice
 from tinyperf.sim.server import build_device
+from tinyperf.smoke.store import smoke_dataset, smoke_subset
 
 PORT_BAUDS = (115200, 230400, 460800, 921600, 2000000)  # what the posix and QEMU ports offer
 AD_FILE = 102400  # bytes of one ad01 file: 196 windows of 2560 bytes, 512 apart
@@ -219,14 +220,6 @@ def test_streaming_slide_over_bytes_that_are_not_the_hosts_reports_only_the_crc_
 # ---- whole runs, as a user types them ------------------------------------------------------------
 
 
-def _subset(source_rows: list[str], source: Path, folder: Path) -> Path:
-    folder.mkdir()
-    (folder / "y_labels.csv").write_text("\n".join(source_rows) + "\n")
-    for row in source_rows:
-        (folder / row.split(",")[0]).write_bytes((source / row.split(",")[0]).read_bytes())
-    return folder
-
-
 def _accuracy(tmp_path: Path, board: str, benchmark: str, dataset: Path, name: str, *extra: str) -> dict:
     ran = run_cli("run", "--board", board, "--benchmark", benchmark, "--mode", "accuracy", "--dataset",
                   str(dataset), "--sessions-dir", str(tmp_path / name), *extra, cwd=tmp_path, timeout=600)
@@ -242,12 +235,9 @@ def _built(tmp_path: Path, board: str, benchmark: str) -> None:
 
 def test_ad01_accuracy_on_our_firmware_is_identical_over_extension_legacy_and_a_faulty_link(tmp_path: Path) -> None:
     _need("cmake", "gcc")
-    from tinyperf.smoke.store import smoke_dataset
-
-    source = smoke_dataset("ad01")
-    rows = (source / "y_labels.csv").read_text().splitlines()
-    picked = [next(r for r in rows if r.split(",")[2] == label) for label in "01"]
-    dataset = _subset(picked, source, tmp_path / "ds")
+    rows = (smoke_dataset("ad01") / "y_labels.csv").read_text().splitlines()
+    picked = [next(r for r in rows if r.split(",")[2] == label).split(",")[0] for label in "01"]
+    dataset = smoke_subset("ad01", picked, tmp_path / "ds")
     _built(tmp_path, "posix-host", "ad01")
     extended = _accuracy(tmp_path, "posix-host", "ad01", dataset, "ext")
     legacy = _accuracy(tmp_path, "posix-host", "ad01", dataset, "legacy", "--protocol", "legacy")
@@ -268,10 +258,7 @@ def test_qemu_firmware_streams_a_slide_and_runs_kws01_accuracy_over_the_extensio
         streamed = device.finish_slide(device.stream_slide(0, data, 2560, 512, 60.0), 28)
         assert [f"m-results-[{v[0]:.3f}]" for v in streamed[:3]] == [
             _results_line(data[i * 512 : i * 512 + 2560], 1) for i in range(3)]
-    from tinyperf.smoke.store import smoke_dataset
-
-    source = smoke_dataset("kws01")
-    dataset = _subset((source / "y_labels.csv").read_text().splitlines()[:12], source, tmp_path / "ds")
+    dataset = smoke_subset("kws01", 12, tmp_path / "ds")
     _built(tmp_path, "qemu-mps2-an386", "kws01")
     extended = _accuracy(tmp_path, "qemu-mps2-an386", "kws01", dataset, "ext")
     legacy = _accuracy(tmp_path, "qemu-mps2-an386", "kws01", dataset, "legacy", "--protocol", "legacy")

@@ -9,7 +9,8 @@ import re
 import sqlite3
 from pathlib import Path
 
-from tests.conftest import run_cli, smoke_subset
+from tests.conftest import run_cli
+from tinyperf.smoke.store import smoke_subset
 from tinyperf.store import dataset_hash, find, history
 
 

@@ -105,3 +105,16 @@ def smoke_dataset(benchmark: str) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
+
+
+def smoke_subset(benchmark: str, rows: list[str] | int, folder: Path) -> Path:
+    """A dataset folder of the packaged smoke set's first `rows` rows, or of the files named in `rows`
+    (in the set's order): small, real inputs for tests and benchmarks."""
+    source = smoke_dataset(benchmark)
+    lines = (source / LABEL_FILE).read_text().splitlines()
+    picked = lines[:rows] if isinstance(rows, int) else [line for line in lines if line.split(",")[0] in rows]
+    folder.mkdir(parents=True)
+    (folder / LABEL_FILE).write_text("\n".join(picked) + "\n")
+    for line in picked:
+        shutil.copy(source / line.split(",")[0], folder / line.split(",")[0])
+    return folder
