@@ -127,9 +127,19 @@ static void to_scratch(const char *text, size_t length) {
   }
 }
 
-static void reply_data_error(uint16_t seq, size_t length, uint32_t offset, uint32_t index) {
+/* Prints that follow go into scratch, until send_scratch frames them as the reply to `seq`. */
+static void begin_scratch(void) {
   scratch_length = 0;
   tp_set_sink(to_scratch);
+}
+
+static void send_scratch(uint16_t seq) {
+  tp_set_sink(collecting != NULL ? collect : NULL);
+  tp_frame_send(TP_FRAME_REPLY, seq, (const uint8_t *)scratch, scratch_length);
+}
+
+static void reply_data_error(uint16_t seq, size_t length, uint32_t offset, uint32_t index) {
+  begin_scratch();
   tp_print("e-[tp data: ");
   tp_print_uint((uint32_t)length);
   tp_print(" bytes at ");
@@ -143,8 +153,7 @@ static void reply_data_error(uint16_t seq, size_t length, uint32_t offset, uint3
   tp_print(" bytes, ");
   tp_print_uint(TP_EXT_FRAME_BYTES);
   tp_print(" per frame)]\r\nm-ready\r\n");
-  tp_set_sink(collecting != NULL ? collect : NULL);
-  tp_frame_send(TP_FRAME_REPLY, seq, (const uint8_t *)scratch, scratch_length);
+  send_scratch(seq);
 }
 
 static void end_fill(uint32_t index) {
@@ -155,13 +164,11 @@ static void end_fill(uint32_t index) {
 /* Stores a data frame's bytes, in any order; an aligned frame also counts toward `filled`. */
 static void on_data(const tp_frame *frame) {
   if (frame->length < 5u) {
-    scratch_length = 0;
-    tp_set_sink(to_scratch);
+    begin_scratch();
     tp_print("e-[tp data: data frame body of ");
     tp_print_uint((uint32_t)frame->length);
     tp_print(" bytes has no buffer/offset header]\r\nm-ready\r\n");
-    tp_set_sink(collecting != NULL ? collect : NULL);
-    tp_frame_send(TP_FRAME_REPLY, frame->seq, (const uint8_t *)scratch, scratch_length);
+    send_scratch(frame->seq);
     return;
   }
   uint32_t index = frame->body[0];

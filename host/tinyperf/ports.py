@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from serial.tools import list_ports
 
-from tinyperf.boards import load_boards
+from tinyperf.boards import Board, load_boards
+from tinyperf.errors import LinkError
 
 # Energy monitors' USB ids (their driver profiles arrive with energy mode).
 KNOWN_MONITORS = {"0483:5740": "ST X-NUCLEO-LPM01A (PowerShield)", "16D0:10BA": "Joulescope JS220"}
@@ -39,3 +40,16 @@ def list_serial_ports() -> list[PortInfo]:
 
 def find_board_ports(usb_ids: tuple[str, ...]) -> list[str]:
     return [p.device for p in list_serial_ports() if p.usb_id in usb_ids]
+
+
+def board_port(board: Board) -> str:
+    """The one connected serial port that looks like `board` (by USB id); an error says what to pass."""
+    found = find_board_ports(board.usb_ids)
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise LinkError(
+            f"no --port given and no {board.name} (USB {', '.join(board.usb_ids) or 'id unknown'}) is "
+            "connected; pass --port PATH (see `tinyperf ports`)"
+        )
+    raise LinkError(f"several {board.name} boards are connected ({', '.join(found)}); choose one with --port")

@@ -18,10 +18,10 @@ from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
 from tinyperf.connection import Connection, ConnectionSettings
 from tinyperf.dut import Device
-from tinyperf.errors import ConfigError, DeviceError, LinkError, ProtocolError
+from tinyperf.errors import ConfigError, DeviceError, ProtocolError
 from tinyperf.link import open_link
 from tinyperf.models import get_entry, resolve_model
-from tinyperf.ports import find_board_ports
+from tinyperf.ports import board_port
 from tinyperf.tflite_info import ModelInfo, read_model_info_file
 
 _OP = re.compile(r"^m-tp-op-\[(\d+),([A-Z0-9_]+),(\d+)\]$")
@@ -67,10 +67,7 @@ def connected_device(board: Board, benchmark: str, port: str | None = None) -> I
         if url is None and board.simulated:
             url = stack.enter_context(start_sim_board(board.id, benchmark, resolve_model(benchmark).path)).url
         elif url is None:
-            found = find_board_ports(board.usb_ids)
-            if len(found) != 1:
-                raise LinkError(f"{board.id}: found {len(found)} matching serial ports; pass --port")
-            url = found[0]
+            url = board_port(board)
         link = stack.enter_context(open_link(url, board.baud))
         yield Connection(link, ConnectionSettings(board.baud)).open()
 

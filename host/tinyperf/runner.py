@@ -22,7 +22,7 @@ from tinyperf.connection import Connection, ConnectionSettings, Protocol
 from tinyperf.datasets import Sample, load_dataset
 from tinyperf.dut import Device, Identity
 from tinyperf.emulate import start_emulated_board
-from tinyperf.errors import ConfigError, DatasetError, LinkError, ProtocolError, RunInterrupted
+from tinyperf.errors import ConfigError, DatasetError, ProtocolError, RunInterrupted
 from tinyperf.flash.reset import board_reset_action
 from tinyperf.labgrid_place import LabgridPlace
 from tinyperf.labgrid_place import acquired as labgrid_acquired
@@ -35,7 +35,7 @@ from tinyperf.modes.accuracy import Shard, run_accuracy_sharded
 from tinyperf.modes.energy import run_duty_cycle, run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.modes.scenarios import run_offline, run_single_stream
-from tinyperf.ports import find_board_ports
+from tinyperf.ports import board_port
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
 from tinyperf.scoring import auc_text
@@ -112,15 +112,7 @@ def _port_for(board: Board, request: RunRequest, model: ResolvedModel, entry: Mo
                               interface_baud=INTERFACE_DUT_BAUD if request.interface_board else None, **options)
         stack.callback(sim.stop)
         return sim.url, sim
-    found = find_board_ports(board.usb_ids)
-    if len(found) == 1:
-        return found[0], None
-    if not found:
-        raise LinkError(
-            f"no --port given and no {board.name} (USB {', '.join(board.usb_ids) or 'id unknown'}) is "
-            "connected; pass --port PATH (see `tinyperf ports`)"
-        )
-    raise LinkError(f"several {board.name} boards are connected ({', '.join(found)}); choose one with --port")
+    return board_port(board), None
 
 
 def sim_options(words: tuple[str, ...]) -> dict:
