@@ -50,13 +50,13 @@ def _build(builds: Path, board: str, benchmark: str = "kws01", **options: object
 @pytest.fixture(scope="module")
 def posix_firmware(builds: Path) -> Path:
     _need("cmake", "gcc")
-    return _build(builds, "posix-host")
+    return _build(builds, "posix-host", engine="test")  # the CRC engine: transcripts replay byte for byte
 
 
 @pytest.fixture(scope="module")
 def qemu_firmware(builds: Path) -> Path:
     _need("cmake", "arm-none-eabi-gcc", "qemu-system-arm")
-    return _build(builds, "qemu-mps2-an386")
+    return _build(builds, "qemu-mps2-an386", engine="test")
 
 
 def crc_engine_results(data: bytes, count: int) -> bytes:
@@ -156,15 +156,15 @@ def test_build_then_run_performance_on_qemu_from_the_cli(tmp_path: Path, qemu_fi
     """The issue's commands, as a user types them, against the harness running in QEMU."""
     built = run_cli("build", "--board", "qemu-mps2-an386", "--benchmark", "kws01", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
-    assert "test engine (no TFLM)" in built.stdout
+    assert "ref engine (tinyperf int8 kernels, no TFLM)" in built.stdout  # the default without a TFLM tree
     ran = run_cli("run", "--board", "qemu-mps2-an386", "--mode", "performance", cwd=tmp_path, timeout=900)
     assert ran.returncode == 0, ran.stdout + ran.stderr
     session = next((tmp_path / "sessions").iterdir())
     text = (session / "results.txt").read_text()
     assert "EMULATED: times are QEMU -icount shift=0 instruction counts" in text
-    assert "TEST ENGINE" in text and "Median throughput is" in text
+    assert "REF ENGINE" in text and "Median throughput is" in text
     data = json.loads((session / "results.json").read_text())
-    assert data["firmware"]["engine"] == "test" and data["firmware"]["board"] == "qemu-mps2-an386"
+    assert data["firmware"]["engine"] == "ref" and data["firmware"]["board"] == "qemu-mps2-an386"
     assert data["device"]["name"] == "tinyperf-qemu-mps2-an386"
     assert data["valid"] and all(w["seconds"] >= 10.0 for w in data["windows"])
     # deterministic instruction counting: every window runs at the same rate to within 0.01 %

@@ -50,13 +50,13 @@ AD_FILE = 102400  # bytes of one ad01 file: 196 windows of 2560 bytes, 512 apart
 @pytest.fixture(scope="module")
 def posix_kws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _need("cmake", "gcc")
-    return _build(tmp_path_factory.mktemp("kws"), "posix-host", "kws01")
+    return _build(tmp_path_factory.mktemp("kws"), "posix-host", "kws01", engine="test")
 
 
 @pytest.fixture(scope="module")
 def posix_ad(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _need("cmake", "gcc")
-    return _build(tmp_path_factory.mktemp("ad"), "posix-host", "ad01")
+    return _build(tmp_path_factory.mktemp("ad"), "posix-host", "ad01", engine="test")
 
 
 def _device(firmware: Path, board: str = "posix-host") -> Iterator[tuple[Device, Link]]:
@@ -251,7 +251,7 @@ def test_ad01_accuracy_on_our_firmware_is_identical_over_extension_legacy_and_a_
 
 def test_qemu_firmware_streams_a_slide_and_runs_kws01_accuracy_over_the_extension(tmp_path: Path) -> None:
     _need("cmake", "arm-none-eabi-gcc", "qemu-system-arm")
-    elf = _build(tmp_path / "ad-build", "qemu-mps2-an386", "ad01")
+    elf = _build(tmp_path / "ad-build", "qemu-mps2-an386", "ad01", engine="test")
     data = os.urandom(16384)
     for device, _ in _device(elf, "qemu-mps2-an386"):
         assert device.protocol == "extended"

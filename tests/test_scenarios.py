@@ -79,14 +79,14 @@ def test_profile_cli_table_chart_and_our_test_engine_refusal(tmp_path: Path) -> 
     assert "DEPTHWISE_CONV_2D" in shown.stdout and "sum / timed = 1.0000" in shown.stdout
     assert chart.read_bytes()[:4] == b"\x89PNG" and json.loads((tmp_path / "ops.json").read_text())["ops"]
     _need("cmake", "gcc")
-    elf = _build(tmp_path / "builds", "posix-host", "kws01")
+    elf = _build(tmp_path / "builds", "posix-host", "kws01", engine="test")
     from tinyperf.boards import get_board
     from tinyperf.emulate import start_emulated_board
 
     with start_emulated_board(get_board("posix-host"), elf) as running:
         refused = run_cli("profile", "--board", "posix-host", "--benchmark", "kws01", "--port", running.url)
-    assert refused.returncode == 2 and "Unknown command: tp-profile" in refused.stderr
-    assert "test engine has no operators" in refused.stderr
+    assert refused.returncode == 2 and "model engine has no per-operator timing" in refused.stderr
+    assert "--engine ref" in refused.stderr
 
 
 @pytest.mark.parametrize("arrivals", ["periodic", "poisson"])

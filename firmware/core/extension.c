@@ -388,6 +388,26 @@ static void tp_infer(char **cursor) {
                    flag != NULL && tp_same(flag, "results"));
 }
 
+/* `tp-profile [B LEN CRC]`: the per-operator profile, on a checked buffer or on the current input. */
+static void tp_profile(char **cursor) {
+  while (**cursor == ' ') {
+    (*cursor)++;
+  }
+  if (**cursor != '\0') {
+    buffer_ref ref;
+    if (!parse_buffer_ref(cursor, "tp-profile", &ref)) {
+      return;
+    }
+    if (!crc_matches(&ref, "tp-profile")) {
+      end_fill(ref.index);
+      return;
+    }
+    tp_harness_set_input(buffers[ref.index], ref.length);
+    end_fill(ref.index);
+  }
+  tp_harness_profile();
+}
+
 /* Waits until `need` bytes of buffer `index` are in; 0 if the data stalls or the input ends. */
 static int wait_filled(uint32_t index, uint32_t need) {
   uint32_t last_progress = tp_port_time_us();
@@ -535,6 +555,8 @@ int tp_extension_command(const char *word, char *rest) {
     tp_slide(&cursor);
   } else if (tp_same(word, "tp-baud")) {
     tp_baud(&cursor);
+  } else if (tp_same(word, "tp-profile")) {
+    tp_profile(&cursor);
   } else {
     return 0;
   }

@@ -228,6 +228,34 @@ static int run(int32_t count) {
   return 0;
 }
 
+void tp_harness_profile(void) {
+  const int ops = tp_model_op_count();
+  if (ops == 0) {
+    print_line("e-[tp-profile: this firmware's model engine has no per-operator timing (build --engine ref)]");
+    return;
+  }
+  if (run(1) != 0) {
+    return;
+  }
+  uint32_t total = 0u;
+  for (int i = 0; i < ops; i++) {
+    tp_print("m-tp-op-[");
+    tp_print_uint((uint32_t)i);
+    tp_print(",");
+    tp_print(tp_model_op_name(i));
+    tp_print(",");
+    tp_print_uint(tp_model_op_ticks(i));
+    print_line("]");
+    total += tp_model_op_ticks(i);
+  }
+  tp_print("m-tp-profile-total-[");
+  tp_print_uint(total);
+  print_line("]");
+  tp_print("m-tp-clock-hz-[");
+  tp_print_uint(tp_port_ticks_hz());
+  print_line("]");
+}
+
 void tp_harness_set_input(const uint8_t *data, size_t length) {
   size_t kept = length < TP_MAX_INPUT_BYTES ? length : TP_MAX_INPUT_BYTES;
   for (size_t i = 0; i < TP_MAX_INPUT_BYTES; i++) {

@@ -31,6 +31,10 @@ void tp_harness_set_input(const uint8_t *data, size_t length);
 /* `infer N W` on the current input; `results_only` prints just the m-results line (no timestamps). */
 void tp_harness_infer(int32_t count, int32_t warmup, int results_only);
 
+/* `tp-profile`: one inference on the current input, then each operator's device-timer ticks
+ * (`m-tp-op-[i,OP,ticks]`), their sum and the timer's rate; an error line if the engine has no ops. */
+void tp_harness_profile(void);
+
 /* Parsing helpers shared with the extension: reference firmware's atoi, strtok(" "), strcmp == 0. */
 int32_t tp_parse_int(const char *text);
 char *tp_next_word(char **cursor);

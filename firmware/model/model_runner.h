@@ -1,5 +1,6 @@
 /* The model runner layer: turns a loaded input buffer into the result vector the protocol prints.
- * Two implementations: tflm_runner.cc (TensorFlow Lite Micro) and test_engine.c (no TFLM). */
+ * Three implementations: tflm_runner.cc (TensorFlow Lite Micro), ref_engine.c (our int8 kernels on a
+ * plan generated from the .tflite) and test_engine.c (no model at all). */
 #ifndef TP_MODEL_RUNNER_H
 #define TP_MODEL_RUNNER_H
 
@@ -23,6 +24,12 @@ size_t tp_model_result_count(void);
 int tp_model_infer(const uint8_t *input, size_t length, float *results, size_t capacity);
 
 const char *tp_model_error(void);
+
+/* Per-operator timing (tp-profile). An engine without operators (the test engine) has 0 of them. The
+ * ticks are tp_port_ticks() around each operator of the last tp_model_infer. */
+int tp_model_op_count(void);
+const char *tp_model_op_name(int index);
+uint32_t tp_model_op_ticks(int index);
 
 #ifdef __cplusplus
 }

@@ -46,3 +46,15 @@ int tp_model_infer(const uint8_t *input, size_t length, float *results, size_t c
   }
   return 0;
 }
+
+int tp_model_op_count(void) { return 0; }
+
+const char *tp_model_op_name(int index) {
+  (void)index;
+  return "";
+}
+
+uint32_t tp_model_op_ticks(int index) {
+  (void)index;
+  return 0u;
+}

@@ -132,3 +132,10 @@ extern "C" int tp_model_infer(const uint8_t *input, size_t length, float *result
 #endif
   return 0;
 }
+
+// No MicroProfiler is wired in yet: the TFLM build reports no per-operator timing (tp-profile says so).
+extern "C" int tp_model_op_count(void) { return 0; }
+
+extern "C" const char *tp_model_op_name(int) { return ""; }
+
+extern "C" uint32_t tp_model_op_ticks(int) { return 0u; }

@@ -27,6 +27,11 @@ const char *tp_port_bauds(void);
 /* Free-running microseconds from the device's own timer, wrapping at 2^32. */
 uint32_t tp_port_time_us(void);
 
+/* The device's finest free-running counter (CPU cycles where the core has one), wrapping at 2^32,
+ * and its rate: per-operator profiles count in these ticks. */
+uint32_t tp_port_ticks(void);
+uint32_t tp_port_ticks_hz(void);
+
 /* Energy mode: pull the timestamp GPIO low for at least 1 us, then release it. */
 void tp_port_timestamp_pulse(void);
 

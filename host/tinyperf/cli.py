@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -73,14 +74,15 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return command(*args, **kwargs)
         except RunInterrupted as e:  # Ctrl-C inside a run: say how to resume, exit as an interrupt does
-            err_console.print(f"[yellow]{e}[/]", highlight=False, soft_wrap=True)
+            err_console.print(f"[yellow]{escape(str(e))}[/]", highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None
         except TinyperfError as e:
             if _state["debug"]:
                 raise
-            err_console.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            # device lines are bracketed (`e-[...]`): printed as text, never read as rich markup
+            err_console.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False, soft_wrap=True)
             for note in getattr(e, "__notes__", []):
-                err_console.print(note, highlight=False, soft_wrap=True)
+                err_console.print(escape(note), highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err_console.print("[yellow]interrupted[/]: what was measured so far is in the session journal")

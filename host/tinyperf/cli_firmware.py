@@ -19,6 +19,7 @@ from tinyperf.cli_choices import Benchmark
 class EngineChoice(str, Enum):
     auto = "auto"
     test = "test"
+    ref = "ref"
     tflm = "tflm"
 
 
@@ -43,8 +44,10 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
             help="cmake or platformio (default: the board's first; nucleo-l4r5zi: platformio).")] = None,
         engine: Annotated[EngineChoice, typer.Option(
             help="tflm: TensorFlow Lite Micro (needs --tflm-dir/TFLM_DIR with CMake; PlatformIO fetches the pinned "
-            "commit); test: a CRC-32 stand-in that proves harness, protocol and port; auto: tflm when a TFLM "
-            "tree or PlatformIO is used, else test.")] = EngineChoice.auto,
+            "commit); ref: tinyperf's own int8 kernels, bit-exact with TFLM's reference kernels, with per-operator "
+            "timing (int8 models of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, RESHAPE, "
+            "SOFTMAX, ADD); test: a CRC-32 stand-in that proves harness, protocol and port; auto: tflm when a "
+            "TFLM tree or PlatformIO is used, else ref if it runs the model, else test.")] = EngineChoice.auto,
         timestamp_mode: Annotated[TimestampChoice, typer.Option(
             help="performance: timestamps print m-lap-us; energy: they pulse the timestamp GPIO (D7).")]
         = TimestampChoice.performance,
@@ -56,7 +59,7 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         """Build the device harness for a board: generate its config from the model, then compile.
 
         The result, BUILDS_DIR/<board>/firmware.elf with build.json saying which toolchain and which
-        engine (TFLM or test engine) made it, is what `tinyperf flash` and `tinyperf run` use.
+        engine (TFLM, ref or test engine) made it, is what `tinyperf flash` and `tinyperf run` use.
         """
         from tinyperf.build.firmware import BuildRequest, build_firmware, builds_folder
 
@@ -68,7 +71,7 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
             manifest = build_firmware(request)
         console.print(f"built {builds_folder(builds_dir, board) / manifest.elf} in {time.monotonic() - started:.1f} s "
                       f"({manifest.path_summary})", highlight=False, soft_wrap=True)
-        if manifest.engine == "test":
+        if manifest.engine in ("test", "ref"):
             console.print(f"[yellow]{manifest.engine_note}[/]", highlight=False)
 
     @app.command()

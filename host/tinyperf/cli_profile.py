@@ -30,15 +30,18 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         plot: Annotated[Path | None, typer.Option(help="Write a bar chart of per-operator cycles (PNG).")] = None,
         json_file: Annotated[Path | None, typer.Option("--json", help="Write every operator's figures here.")]
         = None,
+        builds_dir: Annotated[Path, typer.Option(help="Emulated boards run BUILDS_DIR/<board>/ from `tinyperf build "
+                                                 "--engine ref`.")] = Path("builds"),
     ) -> None:
         """Each operator's cycles as the device counts them, its share, and cycles per MAC (DeepBench-style);
         the per-op sum is checked against a whole inference timed by the device's own timer."""
         from tinyperf.profile import bar_chart, by_op_type, run_profile
 
-        result = run_profile(board, benchmark.value, port)
+        result = run_profile(board, benchmark.value, port, builds_dir)
         label = " (SIMULATED: cycle model)" if result.simulated else ""
         table = Table(title=f"{benchmark.value} on {board}, per operator{label}")
-        for column in ("#", "operator", "cycles", "share", "MACs", "cycles/MAC"):
+        unit = result.unit
+        for column in ("#", "operator", unit, "share", "MACs", f"{unit}/MAC"):
             table.add_column(column, justify="left" if column == "operator" else "right")
         for op in result.ops:
             per_mac = f"{op.cycles_per_mac:.2f}" if op.cycles_per_mac is not None else "-"
@@ -46,15 +49,17 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
                           per_mac)
         console.print(table)
         kinds = Table(title="by operator type")
-        for column in ("operator", "cycles", "share", "MACs", "cycles/MAC"):
+        for column in ("operator", unit, "share", "MACs", f"{unit}/MAC"):
             kinds.add_column(column, justify="left" if column == "operator" else "right")
         for op, cycles, macs, share in by_op_type(result):
             per_mac = f"{cycles / macs:.2f}" if macs else "-"
             kinds.add_row(op, f"{cycles:,}", f"{100 * share:.1f} %", f"{macs:,}", per_mac)
         console.print(kinds)
-        console.print(f"per-op sum {result.op_sum_cycles:,} cycles; one inference timed by the device timer "
-                      f"{result.timed_cycles:,.0f} cycles at {result.clock_hz / 1e6:g} MHz: sum / timed = "
+        console.print(f"per-op sum {result.op_sum_cycles:,} {unit}; one inference timed by the device timer "
+                      f"{result.timed_cycles:,.0f} {unit} at {result.clock_hz / 1e6:g} MHz: sum / timed = "
                       f"{result.sum_over_timed:.4f}", highlight=False)
+        if result.timer_note:
+            console.print(f"[yellow]{result.timer_note}[/]", highlight=False)
         if plot is not None:
             bar_chart(result, plot)
             console.print(f"wrote {plot}", highlight=False)

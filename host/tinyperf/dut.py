@@ -116,12 +116,16 @@ class Device:
             if on_chunk is not None:
                 on_chunk((i + 1) * self.chunk_bytes)
 
+    def on_loaded(self, command: str) -> str:
+        """An extension command that takes the loaded input's `B LEN CRC` (tp-infer, tp-profile)."""
+        if self._loaded is None:
+            raise ProtocolError(f"nothing loaded: load an input before {command} over the extension")
+        return f"{command} {self._loaded.words()}"
+
     def _infer_command(self, count: int, warmup: int) -> str:
         if self.extended is None:
             return f"infer {count} {warmup}"
-        if self._loaded is None:
-            raise ProtocolError("nothing loaded: load an input before infer over the extension")
-        return f"tp-infer {self._loaded.words()} {count} {warmup}"
+        return f"{self.on_loaded('tp-infer')} {count} {warmup}"
 
     def infer(self, count: int, warmup: int, timeout_s: float) -> InferResult:
         command = self._infer_command(count, warmup)

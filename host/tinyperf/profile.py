@@ -1,9 +1,10 @@
 """Per-operator profile on the device, DeepBench-style: each operator's cycles as the device counts
 them (`tp-profile`), its share of the inference, and cycles per MAC from the model's own op table.
 
-The device answers `tp-profile` with one `m-tp-op-[index,OP_TYPE,cycles]` line per operator (the
-simulated board from its cycle model; our firmware where TFLM's MicroProfiler is built in). The
-per-op sum is checked against a whole inference timed by the device's own timer (`infer N 1`).
+The device answers `tp-profile` with one `m-tp-op-[index,OP_TYPE,ticks]` line per operator and the
+rate of its timer: the simulated board from its cycle model, our firmware's ref engine from the
+device's finest counter around each operator (DWT CYCCNT on the nucleo, SysTick in QEMU). The per-op
+sum is checked against a whole inference timed by the device's own timer (`infer N 1`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from pathlib import Path
 
 from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
+from tinyperf.build.firmware import builds_folder, built_for
 from tinyperf.connection import Connection, ConnectionSettings
 from tinyperf.dut import Device
+from tinyperf.emulate import start_emulated_board
 from tinyperf.errors import ConfigError, DeviceError, ProtocolError
 from tinyperf.link import open_link
 from tinyperf.models import get_entry, resolve_model
@@ -28,6 +31,7 @@ _OP = re.compile(r"^m-tp-op-\[(\d+),([A-Z0-9_]+),(\d+)\]$")
 _TOTAL = re.compile(r"^m-tp-profile-total-\[(\d+)\]$")
 _CLOCK = re.compile(r"^m-tp-clock-hz-\[(\d+)\]$")
 TIMED_INFERENCES = 10
+PROFILE_TIMEOUT_S = 120.0  # one inference: seconds in QEMU for the largest model
 
 
 @dataclass(frozen=True)
@@ -48,8 +52,10 @@ class Profile:
     ops: tuple[OpProfile, ...]
     op_sum_cycles: int
     timed_cycles: float  # one inference, from the device timer over TIMED_INFERENCES
-    clock_hz: int
+    clock_hz: int  # the rate of the device timer the ticks were counted in
     simulated: bool
+    timer_note: str | None = None  # what a tick is on an emulated board
+    unit: str = "cycles"  # "ticks" where the device timer is not a silicon core's cycle counter
 
     @property
     def sum_over_timed(self) -> float:
@@ -57,15 +63,19 @@ class Profile:
 
 
 @contextlib.contextmanager
-def connected_device(board: Board, benchmark: str, port: str | None = None) -> Iterator[Device]:
-    """A negotiated Device on `board` running `benchmark`: a simulated board is started when no port is
-    given, a real one is found by its USB id."""
+def connected_device(board: Board, benchmark: str, port: str | None = None,
+                     builds_dir: Path = Path("builds")) -> Iterator[Device]:
+    """A negotiated Device on `board` running `benchmark`: a simulated board is started, an emulated one
+    runs the firmware last built for it, when no port is given; a real one is found by its USB id."""
     from tinyperf.sim.launcher import start_sim_board
 
     with contextlib.ExitStack() as stack:
         url = port
         if url is None and board.simulated:
             url = stack.enter_context(start_sim_board(board.id, benchmark, resolve_model(benchmark).path)).url
+        elif url is None and board.emulator is not None:
+            elf = builds_folder(builds_dir, board.id) / built_for(builds_dir, board.id, benchmark).elf
+            url = stack.enter_context(start_emulated_board(board, elf)).url
         elif url is None:
             url = board_port(board)
         link = stack.enter_context(open_link(url, board.baud))
@@ -92,10 +102,10 @@ def profile(device: Device, board: Board, benchmark: str, info: ModelInfo) -> Pr
         raise ConfigError("the device does not offer the tinyperf extension, so it has no per-operator profile")
     device.load(synthetic_inputs(get_entry(benchmark), 1)[0][1])
     try:
-        reply = device.client.command("tp-profile", 60.0)
+        reply = device.client.command(device.on_loaded("tp-profile"), PROFILE_TIMEOUT_S)
     except DeviceError as e:
-        raise ConfigError(f"the device cannot profile per operator ({e.line}); our firmware does with TFLM's "
-                          "MicroProfiler built in, the test engine has no operators") from None
+        raise ConfigError(f"the device cannot profile per operator ({e.line}); our firmware does when built "
+                          f"with `tinyperf build --board {board.id} --benchmark {benchmark} --engine ref`") from None
     ops, total, clock = parse_profile(reply.lines)
     if [op for _, op, _ in ops] != [op.op_type for op in info.ops]:
         raise ProtocolError(f"the device profiled {len(ops)} operators that do not match the model's "
@@ -104,13 +114,15 @@ def profile(device: Device, board: Board, benchmark: str, info: ModelInfo) -> Pr
     clock_hz = clock or board.clock_hz
     seconds = ((timed.end_us - timed.start_us) % 2**32) / 1e6 / TIMED_INFERENCES
     rows = tuple(OpProfile(i, op, cycles, info.ops[i].macs, cycles / total) for i, op, cycles in ops)
-    return Profile(rows, total, seconds * clock_hz, clock_hz, board.simulated)
+    note = board.emulator.timing_note if board.emulator is not None else None
+    unit = "ticks" if board.emulator is not None else "cycles"
+    return Profile(rows, total, seconds * clock_hz, clock_hz, board.simulated, note, unit)
 
 
-def run_profile(board_id: str, benchmark: str, port: str | None = None) -> Profile:
+def run_profile(board_id: str, benchmark: str, port: str | None = None, builds_dir: Path = Path("builds")) -> Profile:
     board = get_board(board_id)
     info = read_model_info_file(resolve_model(benchmark).path)
-    with connected_device(board, benchmark, port) as device:
+    with connected_device(board, benchmark, port, builds_dir) as device:
         identity = device.identify()
         if identity.model != benchmark:
             raise ProtocolError(f"the device runs {identity.model!r}, not {benchmark!r}")
@@ -136,8 +148,9 @@ def bar_chart(result: Profile, path: Path) -> None:
 
     figure, axes = plt.subplots(figsize=(max(6, 0.35 * len(result.ops)), 3.2))
     axes.bar([f"{op.index} {op.op_type}" for op in result.ops], [op.cycles for op in result.ops], color="#4a7ab5")
-    axes.set_ylabel("cycles")
+    axes.set_ylabel(result.unit)
     axes.tick_params(axis="x", labelrotation=90, labelsize=7)
-    axes.set_title("per-operator cycles" + (" (SIMULATED board: cycle model)" if result.simulated else ""))
+    label = " (SIMULATED board: cycle model)" if result.simulated else " (EMULATED)" if result.timer_note else ""
+    axes.set_title(f"per-operator {result.unit}{label}")
     figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)

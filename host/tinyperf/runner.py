@@ -16,8 +16,7 @@ from typing import Literal
 from tinyperf import __version__
 from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
-from tinyperf.build.firmware import BuildManifest, builds_folder
-from tinyperf.build.firmware import load_manifest as load_build_manifest
+from tinyperf.build.firmware import BuildManifest, builds_folder, built_for
 from tinyperf.connection import Connection, ConnectionSettings, Protocol
 from tinyperf.datasets import Sample, load_dataset
 from tinyperf.dut import Device, Identity
@@ -144,15 +143,7 @@ def _firmware_manifest(board: Board, request: RunRequest) -> BuildManifest | Non
     """An emulated board runs the last firmware built for it; it must be built for this benchmark."""
     if board.emulator is None or request.port or request.firmware is not None:
         return None
-    manifest = load_build_manifest(request.builds_dir, board.id)
-    build_hint = f"`tinyperf build --board {board.id} --benchmark {request.benchmark}`"
-    if manifest is None:
-        raise ConfigError(f"no firmware built for {board.id} in {request.builds_dir}/; run {build_hint} first "
-                          "(or pass --firmware ELF)")
-    if manifest.benchmark != request.benchmark:
-        raise ConfigError(f"{builds_folder(request.builds_dir, board.id)} holds {manifest.benchmark} firmware, "
-                          f"not {request.benchmark}; run {build_hint}")
-    return manifest
+    return built_for(request.builds_dir, board.id, request.benchmark)
 
 
 def _perf_inputs(entry: ModelEntry, samples: list[Sample] | None) -> tuple[list[tuple[str, bytes]], str]:

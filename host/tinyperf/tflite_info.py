@@ -55,7 +55,7 @@ _TFLITE_DTYPES = {0: "float32", 2: "int32", 3: "uint8", 9: "int8", 7: "int16"}
 
 
 @cache
-def _builtin_names() -> dict[int, str]:
+def builtin_names() -> dict[int, str]:
     from tflite_micro.python.tflite_micro.runtime import schema_fb
 
     return {v: k for k, v in vars(schema_fb.BuiltinOperator).items() if not k.startswith("_")}
@@ -95,7 +95,7 @@ def read_model_info(data: bytes, source: str = "model") -> ModelInfo:
         graph = model.subgraphs[0]
     except Exception as e:  # flatbuffers raises assorted errors on truncated data
         raise ModelError(f"{source}: cannot parse the flatbuffer ({e}); is the file truncated?") from e
-    names = _builtin_names()
+    names = builtin_names()
     ops = []
     for i, op in enumerate(graph.operators):
         code = model.operatorCodes[op.opcodeIndex]

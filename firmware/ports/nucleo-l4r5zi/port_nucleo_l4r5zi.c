@@ -168,6 +168,11 @@ uint32_t tp_port_time_us(void) {
   return (uint32_t)((cycles_high + now) / CYCLES_PER_US);
 }
 
+/* DWT CYCCNT: core clock cycles at 120 MHz. */
+uint32_t tp_port_ticks(void) { return DWT_CYCCNT; }
+
+uint32_t tp_port_ticks_hz(void) { return SYSCLK_HZ; }
+
 void tp_port_timestamp_pulse(void) {
   GPIO_BSRR(GPIOF_BASE) = 1u << (TIMESTAMP_PIN + 16u); /* low */
   uint32_t start = DWT_CYCCNT;

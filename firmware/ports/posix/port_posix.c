@@ -76,6 +76,15 @@ uint32_t tp_port_time_us(void) {
   return (uint32_t)((uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u);
 }
 
+/* Nanoseconds of CLOCK_MONOTONIC: a process has no cycle counter it may read portably. */
+uint32_t tp_port_ticks(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (uint32_t)((uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec);
+}
+
+uint32_t tp_port_ticks_hz(void) { return 1000000000u; }
+
 void tp_port_timestamp_pulse(void) { fprintf(stderr, "timestamp-pulse %u\n", tp_port_time_us()); }
 
 /* A raw pty: no echo, no line editing, no CR/LF translation, like a UART. */

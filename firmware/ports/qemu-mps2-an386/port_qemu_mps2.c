@@ -65,16 +65,33 @@ void tp_port_set_baud(uint32_t baud) { UART_BAUDDIV = CPU_HZ / baud; }
 
 const char *tp_port_bauds(void) { return "115200,230400,460800,921600,2000000"; }
 
-/* Millisecond count and counter read together: retried if a tick interrupt fell in between. */
-uint32_t tp_port_time_us(void) {
+/* Millisecond count and the ticks into it, read together: retried if a tick interrupt fell in between. */
+static uint32_t read_clock(uint32_t *ticks_into_ms) {
   uint32_t ms;
-  uint32_t ticks;
+  uint32_t counter;
   do {
     ms = milliseconds;
-    ticks = SYST_CVR;
+    counter = SYST_CVR;
   } while (ms != milliseconds);
-  return ms * 1000u + (TICKS_PER_MS - 1u - ticks) / TICKS_PER_US;
+  *ticks_into_ms = TICKS_PER_MS - 1u - counter;
+  return ms;
 }
+
+uint32_t tp_port_time_us(void) {
+  uint32_t ticks;
+  uint32_t ms = read_clock(&ticks);
+  return ms * 1000u + ticks / TICKS_PER_US;
+}
+
+/* SysTick's 25 MHz count, the finest timer the board has (QEMU models no DWT): under -icount shift=0 a
+ * tick is 40 ns of virtual time, i.e. 40 guest instructions, not a cycle of any silicon. */
+uint32_t tp_port_ticks(void) {
+  uint32_t ticks;
+  uint32_t ms = read_clock(&ticks);
+  return ms * TICKS_PER_MS + ticks;
+}
+
+uint32_t tp_port_ticks_hz(void) { return CPU_HZ; }
 
 /* No energy monitor can watch QEMU: the pulse only blinks the FPGA LED register. */
 void tp_port_timestamp_pulse(void) {

@@ -19,12 +19,13 @@ from tinyperf.arena import arena_estimate_bytes
 from tinyperf.boards import Board, get_board
 from tinyperf.build.builders import BUILDERS, BuildJob, copy_outputs
 from tinyperf.build.generated import firmware_config, write_generated
-from tinyperf.errors import ConfigError
+from tinyperf.build.ref_plan import build_plan, write_plan
+from tinyperf.errors import ConfigError, ModelError
 from tinyperf.models import get_entry, resolve_model, sha256_of
 from tinyperf.resources import data_dir
 from tinyperf.tflite_info import read_model_info_file
 
-Engine = Literal["auto", "test", "tflm"]
+Engine = Literal["auto", "test", "ref", "tflm"]
 TimestampMode = Literal["performance", "energy"]
 MANIFEST = "build.json"
 # The TFLM commit the PlatformIO build pins: the one the host's tflite-micro wheel (the bit-exact
@@ -34,6 +35,9 @@ ENGINE_NOTES = {
     "test": "TEST ENGINE: no TensorFlow Lite Micro linked; results are CRC-32-derived from the input, "
             "not model outputs. Proves harness, protocol and port only.",
     "tflm": "TensorFlow Lite Micro model runner (reference kernels).",
+    "ref": "REF ENGINE: tinyperf's own int8 kernels (TFLM reference arithmetic, checked bit-exact against TFLM's "
+           "interpreter) on a plan generated from the model; plain C loops, not CMSIS-NN, so times are a "
+           "reference kernel's.",
 }
 
 
@@ -69,7 +73,8 @@ class BuildManifest:
 
     @property
     def path_summary(self) -> str:
-        engine = "test engine (no TFLM)" if self.engine == "test" else f"TFLM ({self.tflm})"
+        engine = {"test": "test engine (no TFLM)", "ref": "ref engine (tinyperf int8 kernels, no TFLM)"}.get(
+            self.engine, f"TFLM ({self.tflm})")
         return f"{self.builder} + {self.toolchain or 'toolchain ?'}, {engine}"
 
 
@@ -87,10 +92,30 @@ def load_manifest(builds_dir: Path, board_id: str) -> BuildManifest | None:
         raise ConfigError(f"{path}: not a tinyperf build manifest ({e}); rebuild with `tinyperf build`") from e
 
 
-def _engine(request: BuildRequest, builder: str, tflm_dir: Path | None) -> str:
+def built_for(builds_dir: Path, board_id: str, benchmark: str) -> BuildManifest:
+    """The last firmware `tinyperf build` made for the board; it must run `benchmark`."""
+    manifest = load_manifest(builds_dir, board_id)
+    build_hint = f"`tinyperf build --board {board_id} --benchmark {benchmark}`"
+    if manifest is None:
+        raise ConfigError(f"no firmware built for {board_id} in {builds_dir}/; run {build_hint} first "
+                          "(or pass --firmware ELF)")
+    if manifest.benchmark != benchmark:
+        raise ConfigError(f"{builds_folder(builds_dir, board_id)} holds {manifest.benchmark} firmware, "
+                          f"not {benchmark}; run {build_hint}")
+    return manifest
+
+
+def _engine(request: BuildRequest, builder: str, tflm_dir: Path | None, model: bytes) -> str:
+    """auto: TFLM where there is one, else the ref engine if it runs the model, else the test engine."""
     if request.engine != "auto":
         return request.engine
-    return "tflm" if tflm_dir is not None or builder == "platformio" else "test"
+    if tflm_dir is not None or builder == "platformio":
+        return "tflm"
+    try:
+        build_plan(model, "model")
+    except ModelError:
+        return "test"
+    return "ref"
 
 
 def _check_buildable(board: Board, request: BuildRequest) -> str:
@@ -114,18 +139,21 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
     assert board.firmware is not None
     env_tflm = os.environ.get("TFLM_DIR")
     tflm_dir = request.tflm_dir or (Path(env_tflm) if env_tflm else None)
-    engine = _engine(request, builder_name, tflm_dir)
+    model = resolve_model(request.benchmark, request.model)
+    model_bytes = model.path.read_bytes()
+    engine = _engine(request, builder_name, tflm_dir, model_bytes)
     if engine == "tflm" and builder_name == "cmake" and tflm_dir is None:
         raise ConfigError("--engine tflm with CMake needs a TFLM tree: --tflm-dir DIR or TFLM_DIR (made by TFLM's "
                           "create_tflm_tree.py at commit " + TFLM_PINNED_COMMIT + "); or --engine test")
     entry = get_entry(request.benchmark)
-    model = resolve_model(request.benchmark, request.model)
     info = read_model_info_file(model.path)
     arena = arena_estimate_bytes(model.path) if engine == "tflm" else 0
     config = firmware_config(entry, info, request.benchmark, board.vendor_name,
                              request.timestamp_mode == "energy", arena)
     folder = builds_folder(request.builds_dir, board.id).resolve()
-    write_generated(config, model.path.read_bytes(), model.path.name, folder / "generated")
+    write_generated(config, model_bytes, model.path.name, folder / "generated")
+    if engine == "ref":
+        write_plan(model_bytes, model.path.name, folder / "generated")
     job = BuildJob(board, engine, data_dir("firmware"), folder / "generated", folder / builder_name, tflm_dir)
     built = BUILDERS.get(builder_name)().build(job)
     elf = copy_outputs(built.elf, folder)
@@ -134,7 +162,7 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
         builder=builder_name, toolchain=built.toolchain, timestamp_mode=request.timestamp_mode,
         model_path=str(model.path), model_sha256=model.sha256, model_official=model.official,
         elf=elf.name, elf_sha256=sha256_of(elf.read_bytes()),
-        tflm=None if engine == "test" else str(tflm_dir) if tflm_dir else f"pinned commit {TFLM_PINNED_COMMIT}",
+        tflm=None if engine in ("test", "ref") else str(tflm_dir or f"pinned commit {TFLM_PINNED_COMMIT}"),
         built_at=datetime.now().isoformat(timespec="seconds"), tinyperf_version=__version__,
     )
     tmp = folder / (MANIFEST + ".tmp")

@@ -133,7 +133,7 @@ class ExtendedDevice:
         if word == "tp-baud":
             return self._baud(words[1:])
         if word == "tp-profile":
-            return self._profile()
+            return self._profile(words[1:])
         if word == "tp-duty":
             return self._duty(words[1:])
         return self.device.handle(command)
@@ -226,11 +226,16 @@ class ExtendedDevice:
                 self.lock.wait(remaining)
             return bytes(self.buffers[index][offset : offset + window])
 
-    def _profile(self) -> bytes:
-        """`tp-profile`: one inference on the current input with each operator's cycles, as a firmware
-        built with TFLM's MicroProfiler reports them: `m-tp-op-[index,OP_TYPE,cycles]`, then the total."""
+    def _profile(self, args: list[str]) -> bytes:
+        """`tp-profile [B LEN CRC]`: one inference on that buffer (or the current input) with each operator's
+        cycles, as our firmware's ref engine reports them: `m-tp-op-[index,OP_TYPE,cycles]`, then the total."""
         if not self.device.op_cycles:
             return reply_bytes(["e-[tp-profile: this device has no per-operator timing]"])
+        if args:
+            data, error = self._checked_buffer(args, "tp-profile")
+            if data is None:
+                return reply_bytes([str(error)])
+            self.device.buffer = bytearray(data)
         factor = self.device.command_factor()
         self.device.infer_once(bytes(self.device.buffer), factor)
         lines = [f"m-tp-op-[{i},{op},{round(cycles * factor)}]" for i, (op, cycles) in enumerate(self.device.op_cycles)]

@@ -1,0 +1,147 @@
+"""The ref engine: our own int8 kernels on a plan generated from each MLPerf Tiny model, built into the
+real firmware and checked against TFLM's own interpreter (the bit-exact reference) on real smoke-set
+inputs; and the per-operator profile that firmware times with the device's timer, in QEMU."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import model_path, run_cli
+from tests.test_firmware import _build, _need
+from tinyperf.benchmarks.device_math import buffer_to_model_input, format_results, wire_values
+from tinyperf.build.ref_plan import build_plan, quantize_multiplier, same_padding
+from tinyperf.errors import ModelError
+from tinyperf.models import get_entry
+from tinyperf.sim.engine import TflmEngine
+from tinyperf.smoke.store import smoke_dataset
+
+_RESULTS = re.compile(r"m-results-\[[^\]]*\]")
+INPUTS_PER_MODEL = 8
+
+
+def _load_commands(data: bytes) -> str:
+    """Legacy `db load` + 32-byte hex chunks (each command within the 80-character buffer)."""
+    hex_text = data.hex()
+    return f"db load {len(data)}%" + "".join(f"db {hex_text[i:i + 64]}%" for i in range(0, len(hex_text), 64))
+
+
+def _device_results(elf: Path, inputs: list[bytes]) -> list[str]:
+    script = "".join(_load_commands(data) + "infer 1 0%" for data in inputs)
+    done = subprocess.run([str(elf), "--stdio"], input=script.encode(), capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return _RESULTS.findall(done.stdout.decode("ascii"))
+
+
+def _smoke_inputs(benchmark: str) -> list[bytes]:
+    folder = smoke_dataset(benchmark)
+    files = sorted(p for p in folder.iterdir() if p.suffix == ".bin")
+    if benchmark == "ad01":  # a whole file is slid over: its first windows are the inputs
+        window = get_entry("ad01").input.bin_bytes
+        data = files[0].read_bytes()
+        return [data[i * 512 * 4 : i * 512 * 4 + window] for i in range(INPUTS_PER_MODEL)]
+    return [p.read_bytes() for p in files[:INPUTS_PER_MODEL]]
+
+
+def _reference_results(benchmark: str, data: bytes) -> str:
+    """TFLM's interpreter on the device's input conversion. The autoencoder's error is summed in float32
+    element by element, as the firmware's C loop sums it."""
+    engine = TflmEngine(model_path(benchmark), get_entry(benchmark).input.bin_format)
+    if not engine.autoencoder:
+        return "m-results-" + format_results(engine.run(data))
+    bin_format = engine.bin_format
+    x = buffer_to_model_input(data, bin_format, engine.input_scale, engine.input_zero_point)
+    engine.interpreter.set_input(x.reshape(engine.input_shape).astype(engine.input_dtype), 0)
+    engine.interpreter.invoke()
+    out = engine.interpreter.get_output(0).reshape(-1)
+    dequantized = (out.astype(np.float32) - np.float32(engine.output_zero_point)) * np.float32(engine.output_scale)
+    total = np.float32(0.0)
+    for wire, value in zip(wire_values(data, bin_format), dequantized, strict=True):
+        diff = np.float32(wire - value)
+        total = np.float32(total + diff * diff)
+    return "m-results-" + format_results([float(np.float32(total / np.float32(len(out))))])
+
+
+@pytest.mark.parametrize("benchmark", ["kws01", "vww01", "ic01", "ad01"])
+def test_ref_engine_firmware_answers_exactly_as_tflm(tmp_path: Path, benchmark: str) -> None:
+    """Real smoke-set inputs through the posix firmware built with --engine ref, against TFLM."""
+    _need("cmake", "gcc")
+    elf = _build(tmp_path, "posix-host", benchmark, engine="ref")
+    inputs = _smoke_inputs(benchmark)
+    got = _device_results(elf, inputs)
+    want = [_reference_results(benchmark, data) for data in inputs]
+    assert got == want
+    assert len(set(want)) > 1  # real inputs give different answers: the comparison can fail
+
+
+def test_default_build_picks_the_ref_engine_and_says_so(tmp_path: Path) -> None:
+    _need("cmake", "gcc")
+    built = run_cli("build", "--board", "posix-host", "--benchmark", "kws01", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "ref engine (tinyperf int8 kernels, no TFLM)" in built.stdout and "REF ENGINE" in built.stdout
+    manifest = json.loads((tmp_path / "builds" / "posix-host" / "build.json").read_text())
+    assert manifest["engine"] == "ref" and manifest["tflm"] is None
+    assert "tp_ref_ops[]" in (tmp_path / "builds" / "posix-host" / "generated" / "model_plan.c").read_text()
+
+
+def test_qemu_profile_comes_from_the_device_timer(tmp_path: Path) -> None:
+    """kws01 in QEMU: every operator timed by SysTick around it; their sum against `infer 10 1`."""
+    _need("cmake", "arm-none-eabi-gcc", "qemu-system-arm")
+    built = run_cli("build", "--board", "qemu-mps2-an386", "--benchmark", "kws01", "--engine", "ref", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    chart = tmp_path / "ops.png"
+    shown = run_cli("profile", "--board", "qemu-mps2-an386", "--benchmark", "kws01", "--json", "ops.json",
+                    "--plot", str(chart), cwd=tmp_path, timeout=300)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert "ticks/MAC" in shown.stdout and "EMULATED" in shown.stdout
+    data = json.loads((tmp_path / "ops.json").read_text())
+    assert data["clock_hz"] == 25_000_000 and not data["simulated"] and data["unit"] == "ticks"
+    assert [op["op_type"] for op in data["ops"]][:2] == ["CONV_2D", "DEPTHWISE_CONV_2D"] and len(data["ops"]) == 13
+    assert abs(data["sum_over_timed"] - 1.0) < 0.01
+    # the 1x1 convolutions do the same work: under instruction counting their times agree to 0.1 %
+    pointwise = [op["cycles"] for op in data["ops"] if op["op_type"] == "CONV_2D"][1:]
+    assert max(pointwise) / min(pointwise) < 1.001
+    assert chart.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_tflm_prepare_arithmetic() -> None:
+    assert quantize_multiplier(0.5) == (1 << 30, 0)
+    assert quantize_multiplier(0.75) == (1610612736, 0)
+    assert quantize_multiplier(3.0) == (1610612736, 2)
+    assert quantize_multiplier(0.0) == (0, 0)
+    assert quantize_multiplier(1e-12) == (0, 0)  # below 2^-31: flushed to zero, as TFLM does
+    assert same_padding(49, 10, 2) == (25, 4) and same_padding(10, 4, 2) == (5, 1)
+
+
+def _with_op(benchmark: str, op_index: int, builtin_code: int) -> bytes:
+    """The model with one operator's code changed, re-serialised with the flatbuffers object API."""
+    import flatbuffers
+    from tflite_micro.python.tflite_micro import runtime
+
+    model = runtime.convert_bytearray_to_object(bytearray(model_path(benchmark).read_bytes()))
+    index = model.subgraphs[0].operators[op_index].opcodeIndex
+    model.operatorCodes[index].builtinCode = builtin_code
+    model.operatorCodes[index].deprecatedBuiltinCode = min(builtin_code, 127)
+    builder = flatbuffers.Builder(1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+def test_plan_refuses_an_operator_it_cannot_run_and_names_it() -> None:
+    mul = 18  # tflite BuiltinOperator.MUL
+    with pytest.raises(ModelError, match=r"edited\.tflite: operator 12 is MUL; the ref engine runs CONV_2D"):
+        build_plan(_with_op("kws01", 12, mul), "edited.tflite")
+
+
+def test_auto_engine_falls_back_to_the_test_engine_for_a_model_it_cannot_run(tmp_path: Path) -> None:
+    _need("cmake", "gcc")
+    edited = tmp_path / "edited.tflite"
+    edited.write_bytes(_with_op("kws01", 12, 18))
+    built = run_cli("build", "--board", "posix-host", "--benchmark", "kws01", "--model", str(edited), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    assert "test engine (no TFLM)" in built.stdout
