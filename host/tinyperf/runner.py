@@ -446,7 +446,7 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(SIMULATED_NOTE.format(board=outcome.board.id))
     if outcome.board.emulator is not None:
         lines.append(outcome.board.emulator.timing_note)
-    if outcome.firmware is not None and outcome.firmware.engine == "test":
+    if outcome.firmware is not None and outcome.firmware.engine != "tflm":
         lines.append(outcome.firmware.engine_note)
     if outcome.model.fallback:
         lines.append(f"FALLBACK MODEL: {outcome.model.path} is NOT the official {request.benchmark} model "
