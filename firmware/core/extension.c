@@ -3,9 +3,11 @@
  * device-side sliding windows (also streaming: window i runs once its bytes are in), a baud switch
  * with a fallback. Single-threaded: frames are read between commands, and between the windows of a
  * slide; a port's UART receiver (interrupt ring, pty or QEMU backpressure) holds bytes meanwhile. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "crc32.h"
+#include "duty.h"
 #include "format.h"
 #include "frames.h"
 #include "harness.h"
@@ -408,6 +410,55 @@ static void tp_profile(char **cursor) {
   tp_harness_profile();
 }
 
+static void print_seconds(uint32_t us) { /* S.uuuuuu */
+  tp_print_uint(us / 1000000u);
+  tp_print(".");
+  for (uint32_t digit = 100000u; digit > 0u; digit /= 10u) {
+    tp_print_uint(us / digit % 10u);
+  }
+}
+
+/* `tp-duty RATE COUNT periodic|poisson [SEED]`: the always-on scenario. A timestamp, then COUNT requests
+ * arriving at RATE per second, one inference each on the current input, the core asleep in between (a
+ * request that finds it busy waits); a closing timestamp when COUNT / RATE seconds have passed. */
+static void tp_duty(char **cursor) {
+  char *rate_word = tp_next_word(cursor);
+  char *count_word = tp_next_word(cursor);
+  char *kind = tp_next_word(cursor);
+  char *seed = tp_next_word(cursor);
+  int poisson = kind != NULL && tp_same(kind, "poisson");
+  tp_duty_schedule schedule;
+  if (rate_word == NULL || count_word == NULL || (kind != NULL && !poisson && !tp_same(kind, "periodic")) ||
+      tp_parse_int(count_word) <= 0 ||
+      !tp_duty_start(&schedule, strtod(rate_word, NULL), (uint32_t)tp_parse_int(count_word), poisson,
+                     seed != NULL ? (uint32_t)tp_parse_int(seed) : 0u)) {
+    tp_print("e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED]]\r\n");
+    return;
+  }
+  tp_harness_timestamp();
+  const uint32_t start = tp_port_time_us();
+  uint32_t busy_us = 0u;
+  for (uint32_t k = 0; k < schedule.count; k++) {
+    tp_port_sleep_until(start + tp_duty_next_us(&schedule));
+    const uint32_t woke = tp_port_time_us();
+    if (tp_harness_run(1) != 0) {
+      return;
+    }
+    busy_us += tp_port_time_us() - woke;
+    drain_received(); /* frames that came meanwhile (the host's pings) are kept, not lost */
+  }
+  tp_port_sleep_until(start + schedule.span_us);
+  const uint32_t elapsed = tp_port_time_us() - start;
+  tp_harness_timestamp();
+  tp_print("m-tp-duty-[");
+  tp_print_uint(schedule.count);
+  tp_print(",");
+  print_seconds(elapsed);
+  tp_print("]\r\nm-tp-duty-busy-[");
+  print_seconds(busy_us);
+  tp_print("]\r\n");
+}
+
 /* Waits until `need` bytes of buffer `index` are in; 0 if the data stalls or the input ends. */
 static int wait_filled(uint32_t index, uint32_t need) {
   uint32_t last_progress = tp_port_time_us();
@@ -555,6 +606,8 @@ int tp_extension_command(const char *word, char *rest) {
     tp_slide(&cursor);
   } else if (tp_same(word, "tp-baud")) {
     tp_baud(&cursor);
+  } else if (tp_same(word, "tp-duty")) {
+    tp_duty(&cursor);
   } else if (tp_same(word, "tp-profile")) {
     tp_profile(&cursor);
   } else {

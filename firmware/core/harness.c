@@ -37,7 +37,7 @@ static void print_line(const char *text) {
   tp_print("\r\n");
 }
 
-static void timestamp(void) {
+void tp_harness_timestamp(void) {
 #if TP_ENERGY_MODE
   tp_port_timestamp_pulse();
 #else
@@ -49,7 +49,7 @@ static void timestamp(void) {
 
 void tp_harness_boot(void) {
   print_line(TP_ENERGY_MODE ? "m-timestamp-mode-energy" : "m-timestamp-mode-performance");
-  timestamp();
+  tp_harness_timestamp();
   if (tp_model_init() != 0) {
     tp_print("e-[Model init failed: ");
     tp_print(tp_model_error());
@@ -216,7 +216,7 @@ static int run_once(void) {
   return 0;
 }
 
-static int run(int32_t count) {
+int tp_harness_run(int32_t count) {
   for (int32_t i = 0; i < count; i++) {
     if (run_once() != 0) {
       tp_print("e-[Inference failed: ");
@@ -234,7 +234,7 @@ void tp_harness_profile(void) {
     print_line("e-[tp-profile: this firmware's model engine has no per-operator timing (build --engine ref)]");
     return;
   }
-  if (run(1) != 0) {
+  if (tp_harness_run(1) != 0) {
     return;
   }
   uint32_t total = 0u;
@@ -279,7 +279,7 @@ void tp_harness_infer(int32_t count, int32_t warmup, int results_only) {
   warmup = warmup > TP_MAX_INFERENCES_PER_COMMAND ? TP_MAX_INFERENCES_PER_COMMAND : warmup;
 #endif
   if (results_only) { /* accuracy samples need no timestamps: only the answer goes back */
-    if (run(warmup) == 0 && run(count) == 0) {
+    if (tp_harness_run(warmup) == 0 && tp_harness_run(count) == 0) {
       print_results();
     }
     return;
@@ -287,16 +287,16 @@ void tp_harness_infer(int32_t count, int32_t warmup, int results_only) {
   tp_print("m-warmup-start-");
   tp_print_int(warmup);
   tp_print("\r\n");
-  if (run(warmup) != 0) {
+  if (tp_harness_run(warmup) != 0) {
     return;
   }
   print_line("m-warmup-done");
   tp_print("m-infer-start-");
   tp_print_int(count);
   tp_print("\r\n");
-  timestamp();
-  int failed = run(count);
-  timestamp();
+  tp_harness_timestamp();
+  int failed = tp_harness_run(count);
+  tp_harness_timestamp();
   if (failed != 0) {
     return;
   }
@@ -340,7 +340,7 @@ void tp_harness_run_command(char *line) {
   } else if (tp_same(word, "help")) {
     help();
   } else if (tp_same(word, "timestamp")) {
-    timestamp();
+    tp_harness_timestamp();
   } else if (tp_same(word, "db")) {
     db(&cursor);
   } else if (tp_same(word, "infer")) {

@@ -31,6 +31,12 @@ void tp_harness_set_input(const uint8_t *data, size_t length);
 /* `infer N W` on the current input; `results_only` prints just the m-results line (no timestamps). */
 void tp_harness_infer(int32_t count, int32_t warmup, int results_only);
 
+/* A timestamp as the build's mode gives it: m-lap-us-N, or (energy mode) a pulse of the timestamp pin. */
+void tp_harness_timestamp(void);
+
+/* `count` inferences on the current input; 0, or -1 after printing the error line. */
+int tp_harness_run(int32_t count);
+
 /* `tp-profile`: one inference on the current input, then each operator's device-timer ticks
  * (`m-tp-op-[i,OP,ticks]`), their sum and the timer's rate; an error line if the engine has no ops. */
 void tp_harness_profile(void);

@@ -32,6 +32,10 @@ uint32_t tp_port_time_us(void);
 uint32_t tp_port_ticks(void);
 uint32_t tp_port_ticks_hz(void);
 
+/* Sleeps (the core's low-power wait) until tp_port_time_us() reaches `deadline_us`; returns at once if
+ * it has passed. The duty-cycled scenario (tp-duty) sleeps between requests with it. */
+void tp_port_sleep_until(uint32_t deadline_us);
+
 /* Energy mode: pull the timestamp GPIO low for at least 1 us, then release it. */
 void tp_port_timestamp_pulse(void);
 

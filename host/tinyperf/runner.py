@@ -498,7 +498,8 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         dc = f["duty_cycle"]
         lines.append(f"Duty-cycled: {dc['requests']} requests at {dc['rate_hz']:g}/s ({dc['arrivals']}) over "
                      f"{dc['seconds']:.2f} s, asleep between: average power {dc['average_power_mw']:.4f} mW, "
-                     f"{dc['energy_per_day_j']:.1f} J per day, {dc['energy_per_request_uj']:.1f} uJ per request.")
+                     f"{dc['energy_per_day_j']:.1f} J per day, {dc['energy_per_request_uj']:.1f} uJ per request; "
+                     f"awake {100 * dc['duty_fraction']:.2f} % of the period by the device's clock.")
     if f.get("shards"):
         lines.append(f"Boards: {len(f['shards'])} shared the samples: "
                      + ", ".join(f"{s['name']} {s['samples']}" for s in f["shards"]) + ".")

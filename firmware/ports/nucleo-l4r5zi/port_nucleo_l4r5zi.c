@@ -20,6 +20,10 @@
 #define SYSCLK_HZ 120000000u
 #define HSI16_HZ 16000000u
 #define CYCLES_PER_US (SYSCLK_HZ / 1000000u)
+#define SYST_CSR (*(volatile uint32_t *)0xE000E010u)
+#define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
+#define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
+#define SYST_ENABLE_TICKINT_CPUCLK 0x7u
 #define TIMESTAMP_PIN 13u /* PF13 */
 #define LPUART_TX_PIN 7u  /* PG7 */
 #define LPUART_RX_PIN 8u  /* PG8 */
@@ -172,6 +176,19 @@ uint32_t tp_port_time_us(void) {
 uint32_t tp_port_ticks(void) { return DWT_CYCCNT; }
 
 uint32_t tp_port_ticks_hz(void) { return SYSCLK_HZ; }
+
+/* WFI with SysTick ticking every millisecond to wake the core (the LPUART interrupt wakes it too), so
+ * the sleep lasts no longer than the deadline plus 1 ms; SysTick is stopped again afterwards. Sleep
+ * mode, not Stop: the UART and DWT keep running, and the wake-up takes a few cycles. */
+void tp_port_sleep_until(uint32_t deadline_us) {
+  SYST_RVR = SYSCLK_HZ / 1000u - 1u;
+  SYST_CVR = 0u;
+  SYST_CSR = SYST_ENABLE_TICKINT_CPUCLK;
+  while ((int32_t)(deadline_us - tp_port_time_us()) > 0) {
+    __asm volatile("wfi");
+  }
+  SYST_CSR = 0u;
+}
 
 void tp_port_timestamp_pulse(void) {
   GPIO_BSRR(GPIOF_BASE) = 1u << (TIMESTAMP_PIN + 16u); /* low */

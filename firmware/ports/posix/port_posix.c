@@ -85,6 +85,14 @@ uint32_t tp_port_ticks(void) {
 
 uint32_t tp_port_ticks_hz(void) { return 1000000000u; }
 
+void tp_port_sleep_until(uint32_t deadline_us) {
+  int32_t left = (int32_t)(deadline_us - tp_port_time_us());
+  if (left > 0) {
+    struct timespec pause = {left / 1000000, (long)(left % 1000000) * 1000L};
+    nanosleep(&pause, NULL);
+  }
+}
+
 void tp_port_timestamp_pulse(void) { fprintf(stderr, "timestamp-pulse %u\n", tp_port_time_us()); }
 
 /* A raw pty: no echo, no line editing, no CR/LF translation, like a UART. */

@@ -93,6 +93,14 @@ uint32_t tp_port_ticks(void) {
 
 uint32_t tp_port_ticks_hz(void) { return CPU_HZ; }
 
+/* WFI until the deadline; the 1 ms SysTick interrupt wakes the core to look. QEMU halts the vCPU in
+ * WFI, so the guest really idles (under -icount, virtual time then follows the host's clock). */
+void tp_port_sleep_until(uint32_t deadline_us) {
+  while ((int32_t)(deadline_us - tp_port_time_us()) > 0) {
+    __asm volatile("wfi");
+  }
+}
+
 /* No energy monitor can watch QEMU: the pulse only blinks the FPGA LED register. */
 void tp_port_timestamp_pulse(void) {
   FPGAIO_LED = 0u;

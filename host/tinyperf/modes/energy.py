@@ -9,10 +9,12 @@ with W > 0 the core is already busy before the first edge and that edge shows no
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import asdict, dataclass
 
 from tinyperf.dut import Device
+from tinyperf.errors import ProtocolError
 from tinyperf.modes import Journal, NoProgress, ProgressSink
 from tinyperf.modes.performance import PerformanceSettings, infer_timeout_s, measure_windows, rule_problems
 from tinyperf.power.energy import naive_window_energy, window_energy
@@ -105,6 +107,25 @@ def summarize(windows: list[EnergyWindow], gaps: list[str], edge_source: str = "
 
 
 SECONDS_PER_DAY = 86400.0
+_DUTY = re.compile(r"^m-tp-duty-\[(\d+),(\d+\.\d+)\]$")
+_DUTY_BUSY = re.compile(r"^m-tp-duty-busy-\[(\d+\.\d+)\]$")
+
+
+@dataclass(frozen=True)
+class DutyReport:
+    """What the device says of a tp-duty run: requests served, the period by its clock, time awake."""
+
+    requests: int
+    period_s: float
+    busy_s: float
+
+
+def parse_duty_reply(lines: tuple[str, ...]) -> DutyReport:
+    duty = next((m for line in lines if (m := _DUTY.match(line))), None)
+    busy = next((m for line in lines if (m := _DUTY_BUSY.match(line))), None)
+    if duty is None or busy is None:
+        raise ProtocolError(f"tp-duty reply lacks m-tp-duty-[N,S] and m-tp-duty-busy-[S]: {list(lines)[-3:]}")
+    return DutyReport(int(duty.group(1)), float(duty.group(2)), float(busy.group(1)))
 
 
 def run_duty_cycle(device: Device, monitor: Monitor, data: bytes, rate_hz: float, count: int,
@@ -117,13 +138,16 @@ def run_duty_cycle(device: Device, monitor: Monitor, data: bytes, rate_hz: float
     device.load(data)
     before = len(trace.edges)
     span_s = count / rate_hz
-    device.client.command(f"tp-duty {rate_hz:g} {count} {arrivals} {seed}", 1.5 * span_s + 10.0)
+    reply = device.client.command(f"tp-duty {rate_hz:g} {count} {arrivals} {seed}", 1.5 * span_s + 10.0)
+    report = parse_duty_reply(reply.lines)
     edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
     measured = window_energy(trace.array(), edges[before], edges[before + 1], trace.period_s)
     power_w = measured.energy_j / measured.seconds
     figures = {"rate_hz": rate_hz, "arrivals": arrivals, "requests": count, "seconds": measured.seconds,
                "energy_j": measured.energy_j, "uncertainty_j": measured.uncertainty_j,
                "average_power_mw": 1e3 * power_w, "energy_per_day_j": power_w * SECONDS_PER_DAY,
-               "energy_per_request_uj": 1e6 * measured.energy_j / count}
+               "energy_per_request_uj": 1e6 * measured.energy_j / count,
+               "device_period_s": report.period_s, "device_busy_s": report.busy_s,
+               "duty_fraction": report.busy_s / report.period_s}
     journal({"event": "duty-cycle", **figures})
     return figures

@@ -243,13 +243,12 @@ class ExtendedDevice:
         return reply_bytes([*lines, f"m-tp-profile-total-[{total}]", f"m-tp-clock-hz-[{self.device.clock_hz}]"])
 
     def _duty(self, args: list[str]) -> bytes:
-        """`tp-duty RATE COUNT periodic|poisson SEED`: the always-on scenario. A timestamp edge, then COUNT
-        requests arriving at RATE per second (periodic, or Poisson: uniform times given the count) over
-        COUNT / RATE seconds, the core asleep between them, a request that finds it busy queued; then
-        the closing edge. The monitor measures the whole period between the two edges."""
-        device, wire = self.device, self.device.power_wire
-        if wire is None:
-            return reply_bytes(["e-[tp-duty: needs energy-mode firmware (the window is timed by the GPIO)]"])
+        """`tp-duty RATE COUNT periodic|poisson SEED`: the always-on scenario, as our firmware runs it. A
+        timestamp (an edge in energy mode, m-lap-us otherwise), then COUNT requests arriving at RATE per
+        second (periodic, or Poisson: uniform times given the count) over COUNT / RATE seconds, the core
+        asleep between them, a request that finds it busy queued; then the closing timestamp, the count
+        and period, and the time spent awake."""
+        device = self.device
         try:
             rate = float(args[0])
         except (IndexError, ValueError):
@@ -262,24 +261,31 @@ class ExtendedDevice:
         rng = random.Random(c_atoi(args[3]) if len(args) > 3 else 0)
         times = ([k / rate for k in range(count)] if arrivals == "periodic"
                  else sorted(rng.uniform(0.0, span) for _ in range(count)))
+        lines = device._timestamp()
         start = device.clock.now_us() / 1e6
-        wire.edge(start)
-        wire.state(start, SLEEP)
+        busy = 0.0
+        self._power_state(start, SLEEP)
         for arrival in times:
             gap = start + arrival - device.clock.now_us() / 1e6
             if gap > 0:
                 device.clock.spend(gap)
-            wire.state(device.clock.now_us() / 1e6, ACTIVE)
+            woke = device.clock.now_us() / 1e6
+            self._power_state(woke, ACTIVE)
             device.infer_once(bytes(device.buffer))
-            wire.state(device.clock.now_us() / 1e6, SLEEP)
+            busy += device.clock.now_us() / 1e6 - woke
+            self._power_state(device.clock.now_us() / 1e6, SLEEP)
         rest = start + span - device.clock.now_us() / 1e6
         if rest > 0:
             device.clock.spend(rest)
         end = device.clock.now_us() / 1e6
-        wire.edge(end)
-        wire.state(end, IDLE)
+        lines += device._timestamp()
+        self._power_state(end, IDLE)
         device.tell_time()
-        return reply_bytes([f"m-tp-duty-[{count},{end - start:.6f}]"])
+        return reply_bytes([*lines, f"m-tp-duty-[{count},{end - start:.6f}]", f"m-tp-duty-busy-[{busy:.6f}]"])
+
+    def _power_state(self, at_s: float, state: int) -> None:
+        if self.device.power_wire is not None:
+            self.device.power_wire.state(at_s, state)
 
     def _baud(self, args: list[str]) -> bytes:
         rate = c_atoi(args[0]) if args else 0
