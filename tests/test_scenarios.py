@@ -1,17 +1,25 @@
 """MLPerf Inference scenarios and profiling on kws01 on the simulated board (and the refusal of our
 firmware's test engine, which has no operators): single-stream percentiles, offline throughput,
-repeated runs with their spread, per-operator cycles that sum to the timed inference."""
+repeated runs with their spread, per-operator cycles that sum to the timed inference, and the
+duty-cycled scenario both metered on the simulated board and run by our firmware (posix, QEMU)."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_cli
 from tests.test_firmware import _build, _need
+from tinyperf.boards import get_board
+from tinyperf.connection import Connection, ConnectionSettings
+from tinyperf.emulate import start_emulated_board
+from tinyperf.errors import DeviceError
+from tinyperf.link import open_link
 from tinyperf.models import resolve_model
+from tinyperf.modes.energy import parse_duty_reply
 from tinyperf.modes.scenarios import nearest_rank, repeat_summary
 from tinyperf.profile import run_profile
 from tinyperf.tflite_info import read_model_info_file
@@ -80,9 +88,6 @@ def test_profile_cli_table_chart_and_our_test_engine_refusal(tmp_path: Path) -> 
     assert chart.read_bytes()[:4] == b"\x89PNG" and json.loads((tmp_path / "ops.json").read_text())["ops"]
     _need("cmake", "gcc")
     elf = _build(tmp_path / "builds", "posix-host", "kws01", engine="test")
-    from tinyperf.boards import get_board
-    from tinyperf.emulate import start_emulated_board
-
     with start_emulated_board(get_board("posix-host"), elf) as running:
         refused = run_cli("profile", "--board", "posix-host", "--benchmark", "kws01", "--port", running.url)
     assert refused.returncode == 2 and "model engine has no per-operator timing" in refused.stderr
@@ -111,3 +116,26 @@ def test_duty_cycled_always_on_scenario_matches_the_power_model(tmp_path: Path, 
     assert duty["average_power_mw"] == pytest.approx(1e3 * truth_w, rel=0.02)
     assert duty["energy_per_day_j"] == pytest.approx(duty["average_power_mw"] / 1e3 * 86400)
     assert "Duty-cycled: 12 requests at 1/s" in (session / "results.txt").read_text()
+
+
+@pytest.mark.parametrize(("board", "tools"), [("posix-host", ("cmake", "gcc")),
+                                              ("qemu-mps2-an386", ("cmake", "arm-none-eabi-gcc", "qemu-system-arm"))])
+def test_our_firmware_sleeps_between_duty_cycled_requests(tmp_path: Path, board: str, tools: tuple[str, ...]) -> None:
+    """tp-duty on the real harness: the period by the device's own clock (its two m-lap-us stamps), the
+    time awake a small part of it, and the host really waiting out the sleep (WFI in QEMU, nanosleep)."""
+    _need(*tools)
+    elf = _build(tmp_path, board, "kws01", engine="ref")
+    with start_emulated_board(get_board(board), elf) as running, open_link(running.url, 115200) as link:
+        device = Connection(link, ConnectionSettings(115200)).open()
+        device.load(bytes(range(245)) * 2)  # one kws01 input: 490 bytes
+        with pytest.raises(DeviceError, match=r"tp-duty needs RATE>0 COUNT>0 periodic\|poisson"):
+            device.client.command("tp-duty 0 3")
+        started = time.monotonic()
+        reply = device.client.command(f"tp-duty 2 4 poisson 3 {device.loaded_ref('tp-duty')}", 30.0)
+        waited = time.monotonic() - started
+    report = parse_duty_reply(reply.lines)
+    laps = [int(line.removeprefix("m-lap-us-")) for line in reply.lines if line.startswith("m-lap-us-")]
+    assert report.requests == 4 and report.period_s == pytest.approx(2.0, abs=0.01)
+    assert (laps[1] - laps[0]) / 1e6 == pytest.approx(report.period_s, abs=0.002)
+    assert 0.0 < report.busy_s < 0.25 * report.period_s  # asleep for most of the period
+    assert waited >= 1.9  # the sleep is real time on the host, not skipped

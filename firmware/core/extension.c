@@ -391,23 +391,31 @@ static void tp_infer(char **cursor) {
 }
 
 /* `tp-profile [B LEN CRC]`: the per-operator profile, on a checked buffer or on the current input. */
-static void tp_profile(char **cursor) {
+/* An optional trailing `B LEN CRC`: when given, that checked buffer becomes the input. 0 (after the
+ * error line) if it is given but wrong. */
+static int use_optional_buffer(char **cursor, const char *command) {
   while (**cursor == ' ') {
     (*cursor)++;
   }
-  if (**cursor != '\0') {
-    buffer_ref ref;
-    if (!parse_buffer_ref(cursor, "tp-profile", &ref)) {
-      return;
-    }
-    if (!crc_matches(&ref, "tp-profile")) {
-      end_fill(ref.index);
-      return;
-    }
-    tp_harness_set_input(buffers[ref.index], ref.length);
-    end_fill(ref.index);
+  if (**cursor == '\0') {
+    return 1;
   }
-  tp_harness_profile();
+  buffer_ref ref;
+  if (!parse_buffer_ref(cursor, command, &ref)) {
+    return 0;
+  }
+  int matches = crc_matches(&ref, command);
+  if (matches) {
+    tp_harness_set_input(buffers[ref.index], ref.length);
+  }
+  end_fill(ref.index); /* on a mismatch the host fills it again */
+  return matches;
+}
+
+static void tp_profile(char **cursor) {
+  if (use_optional_buffer(cursor, "tp-profile")) {
+    tp_harness_profile();
+  }
 }
 
 static void print_seconds(uint32_t us) { /* S.uuuuuu */
@@ -418,8 +426,9 @@ static void print_seconds(uint32_t us) { /* S.uuuuuu */
   }
 }
 
-/* `tp-duty RATE COUNT periodic|poisson [SEED]`: the always-on scenario. A timestamp, then COUNT requests
- * arriving at RATE per second, one inference each on the current input, the core asleep in between (a
+/* `tp-duty RATE COUNT periodic|poisson [SEED [B LEN CRC]]`: the always-on scenario. A timestamp, then
+ * COUNT requests arriving at RATE per second, one inference each on that buffer (or the current input),
+ * the core asleep in between (a
  * request that finds it busy waits); a closing timestamp when COUNT / RATE seconds have passed. */
 static void tp_duty(char **cursor) {
   char *rate_word = tp_next_word(cursor);
@@ -432,7 +441,10 @@ static void tp_duty(char **cursor) {
       tp_parse_int(count_word) <= 0 ||
       !tp_duty_start(&schedule, strtod(rate_word, NULL), (uint32_t)tp_parse_int(count_word), poisson,
                      seed != NULL ? (uint32_t)tp_parse_int(seed) : 0u)) {
-    tp_print("e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED]]\r\n");
+    tp_print("e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED [B LEN CRC]]]\r\n");
+    return;
+  }
+  if (!use_optional_buffer(cursor, "tp-duty")) {
     return;
   }
   tp_harness_timestamp();

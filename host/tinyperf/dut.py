@@ -116,11 +116,14 @@ class Device:
             if on_chunk is not None:
                 on_chunk((i + 1) * self.chunk_bytes)
 
-    def on_loaded(self, command: str) -> str:
-        """An extension command that takes the loaded input's `B LEN CRC` (tp-infer, tp-profile)."""
+    def loaded_ref(self, command: str) -> str:
+        """The loaded input's `B LEN CRC`, which extension commands take (tp-infer, tp-profile, tp-duty)."""
         if self._loaded is None:
             raise ProtocolError(f"nothing loaded: load an input before {command} over the extension")
-        return f"{command} {self._loaded.words()}"
+        return self._loaded.words()
+
+    def on_loaded(self, command: str) -> str:
+        return f"{command} {self.loaded_ref(command)}"
 
     def _infer_command(self, count: int, warmup: int) -> str:
         if self.extended is None:

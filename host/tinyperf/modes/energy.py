@@ -138,7 +138,10 @@ def run_duty_cycle(device: Device, monitor: Monitor, data: bytes, rate_hz: float
     device.load(data)
     before = len(trace.edges)
     span_s = count / rate_hz
-    reply = device.client.command(f"tp-duty {rate_hz:g} {count} {arrivals} {seed}", 1.5 * span_s + 10.0)
+    command = f"tp-duty {rate_hz:g} {count} {arrivals} {seed}"
+    if device.extended is not None:  # the input went to buffer 0: the requests infer on it
+        command += " " + device.loaded_ref("tp-duty")
+    reply = device.client.command(command, 1.5 * span_s + 10.0)
     report = parse_duty_reply(reply.lines)
     edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
     measured = window_energy(trace.array(), edges[before], edges[before + 1], trace.period_s)

@@ -243,7 +243,8 @@ class ExtendedDevice:
         return reply_bytes([*lines, f"m-tp-profile-total-[{total}]", f"m-tp-clock-hz-[{self.device.clock_hz}]"])
 
     def _duty(self, args: list[str]) -> bytes:
-        """`tp-duty RATE COUNT periodic|poisson SEED`: the always-on scenario, as our firmware runs it. A
+        """`tp-duty RATE COUNT periodic|poisson [SEED [B LEN CRC]]`: the always-on scenario, as our firmware
+        runs it, on that buffer or the current input. A
         timestamp (an edge in energy mode, m-lap-us otherwise), then COUNT requests arriving at RATE per
         second (periodic, or Poisson: uniform times given the count) over COUNT / RATE seconds, the core
         asleep between them, a request that finds it busy queued; then the closing timestamp, the count
@@ -256,7 +257,12 @@ class ExtendedDevice:
         count = c_atoi(args[1]) if len(args) > 1 else 0
         arrivals = args[2] if len(args) > 2 else "periodic"
         if rate <= 0 or count <= 0 or arrivals not in ("periodic", "poisson"):
-            return reply_bytes(["e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED]]"])
+            return reply_bytes(["e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED [B LEN CRC]]]"])
+        if len(args) > 4:
+            data, error = self._checked_buffer(args[4:], "tp-duty")
+            if data is None:
+                return reply_bytes([str(error)])
+            device.buffer = bytearray(data)
         span = count / rate
         rng = random.Random(c_atoi(args[3]) if len(args) > 3 else 0)
         times = ([k / rate for k in range(count)] if arrivals == "periodic"
