@@ -52,6 +52,23 @@ static int8_t clamp(int32_t value, const tp_ref_op *op) {
   return (int8_t)(value > op->act_max ? op->act_max : value);
 }
 
+/* A channel's accumulator to its int8 output: bias, requantisation, output offset, activation clamp. */
+static int8_t finish_channel(const tp_ref_op *op, int32_t acc, int channel) {
+  if (op->bias) {
+    acc += op->bias[channel];
+  }
+  const int ch = op->per_channel ? channel : 0;
+  return clamp(tp_ref_requantize(acc, op->multiplier[ch], op->shift[ch]) + op->output_offset, op);
+}
+
+/* The filter taps [*start, *end) that land inside the input for a window at `origin` (may be negative:
+ * padding). Taps outside contribute nothing, as TFLM's kernels skip them. */
+static void taps_inside(int origin, int filter, int dilation, int size, int *start, int *end) {
+  *start = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+  int past = size - origin > 0 ? (size - origin + dilation - 1) / dilation : 0;
+  *end = past < filter ? past : filter;
+}
+
 /* ---- convolutions ---- */
 
 static void conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
@@ -59,19 +76,16 @@ static void conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
     for (int ox = 0; ox < op->out_w; ox++) {
       const int y0 = oy * op->stride_h - op->pad_h;
       const int x0 = ox * op->stride_w - op->pad_w;
+      int fy_start, fy_end, fx_start, fx_end;
+      taps_inside(y0, op->filter_h, op->dilation_h, op->in_h, &fy_start, &fy_end);
+      taps_inside(x0, op->filter_w, op->dilation_w, op->in_w, &fx_start, &fx_end);
       for (int oc = 0; oc < op->out_c; oc++) {
         const int8_t *filter = op->filter + (size_t)oc * op->filter_h * op->filter_w * op->in_c;
         int32_t acc = 0;
-        for (int fy = 0; fy < op->filter_h; fy++) {
+        for (int fy = fy_start; fy < fy_end; fy++) {
           const int y = y0 + fy * op->dilation_h;
-          if (y < 0 || y >= op->in_h) {
-            continue;
-          }
-          for (int fx = 0; fx < op->filter_w; fx++) {
+          for (int fx = fx_start; fx < fx_end; fx++) {
             const int x = x0 + fx * op->dilation_w;
-            if (x < 0 || x >= op->in_w) {
-              continue;
-            }
             const int8_t *in = input + ((size_t)y * op->in_w + x) * op->in_c;
             const int8_t *w = filter + ((size_t)fy * op->filter_w + fx) * op->in_c;
             for (int ic = 0; ic < op->in_c; ic++) {
@@ -79,12 +93,7 @@ static void conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
             }
           }
         }
-        if (op->bias) {
-          acc += op->bias[oc];
-        }
-        const int ch = op->per_channel ? oc : 0;
-        acc = tp_ref_requantize(acc, op->multiplier[ch], op->shift[ch]) + op->output_offset;
-        output[((size_t)oy * op->out_w + ox) * op->out_c + oc] = clamp(acc, op);
+        output[((size_t)oy * op->out_w + ox) * op->out_c + oc] = finish_channel(op, acc, oc);
       }
     }
   }
@@ -95,31 +104,23 @@ static void depthwise_conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *
     for (int ox = 0; ox < op->out_w; ox++) {
       const int y0 = oy * op->stride_h - op->pad_h;
       const int x0 = ox * op->stride_w - op->pad_w;
+      int fy_start, fy_end, fx_start, fx_end;
+      taps_inside(y0, op->filter_h, op->dilation_h, op->in_h, &fy_start, &fy_end);
+      taps_inside(x0, op->filter_w, op->dilation_w, op->in_w, &fx_start, &fx_end);
       for (int ic = 0; ic < op->in_c; ic++) {
         for (int m = 0; m < op->depth_multiplier; m++) {
           const int oc = ic * op->depth_multiplier + m;
           int32_t acc = 0;
-          for (int fy = 0; fy < op->filter_h; fy++) {
+          for (int fy = fy_start; fy < fy_end; fy++) {
             const int y = y0 + fy * op->dilation_h;
-            if (y < 0 || y >= op->in_h) {
-              continue;
-            }
-            for (int fx = 0; fx < op->filter_w; fx++) {
+            for (int fx = fx_start; fx < fx_end; fx++) {
               const int x = x0 + fx * op->dilation_w;
-              if (x < 0 || x >= op->in_w) {
-                continue;
-              }
               int32_t in = input[((size_t)y * op->in_w + x) * op->in_c + ic];
               int32_t w = op->filter[((size_t)fy * op->filter_w + fx) * op->out_c + oc];
               acc += w * (in + op->input_offset);
             }
           }
-          if (op->bias) {
-            acc += op->bias[oc];
-          }
-          const int ch = op->per_channel ? oc : 0;
-          acc = tp_ref_requantize(acc, op->multiplier[ch], op->shift[ch]) + op->output_offset;
-          output[((size_t)oy * op->out_w + ox) * op->out_c + oc] = clamp(acc, op);
+          output[((size_t)oy * op->out_w + ox) * op->out_c + oc] = finish_channel(op, acc, oc);
         }
       }
     }
@@ -135,12 +136,7 @@ static void fully_connected(const tp_ref_op *op, const int8_t *input, int8_t *ou
       for (int d = 0; d < op->in_c; d++) {
         acc += ((int32_t)w[d] + op->filter_offset) * ((int32_t)in[d] + op->input_offset);
       }
-      if (op->bias) {
-        acc += op->bias[oc];
-      }
-      const int ch = op->per_channel ? oc : 0;
-      acc = tp_ref_requantize(acc, op->multiplier[ch], op->shift[ch]) + op->output_offset;
-      output[(size_t)b * op->out_c + oc] = clamp(acc, op);
+      output[(size_t)b * op->out_c + oc] = finish_channel(op, acc, oc);
     }
   }
 }
@@ -152,10 +148,9 @@ static void average_pool_2d(const tp_ref_op *op, const int8_t *input, int8_t *ou
     for (int ox = 0; ox < op->out_w; ox++) {
       const int y0 = oy * op->stride_h - op->pad_h;
       const int x0 = ox * op->stride_w - op->pad_w;
-      const int fy_start = y0 < 0 ? -y0 : 0;
-      const int fx_start = x0 < 0 ? -x0 : 0;
-      const int fy_end = op->filter_h < op->in_h - y0 ? op->filter_h : op->in_h - y0;
-      const int fx_end = op->filter_w < op->in_w - x0 ? op->filter_w : op->in_w - x0;
+      int fy_start, fy_end, fx_start, fx_end;
+      taps_inside(y0, op->filter_h, 1, op->in_h, &fy_start, &fy_end);
+      taps_inside(x0, op->filter_w, 1, op->in_w, &fx_start, &fx_end);
       for (int c = 0; c < op->in_c; c++) {
         int32_t acc = 0;
         int32_t count = 0;
