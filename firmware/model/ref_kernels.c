@@ -69,23 +69,33 @@ static void taps_inside(int origin, int filter, int dilation, int size, int *sta
   *end = past < filter ? past : filter;
 }
 
+/* Where output position (oy, ox) reads: the window's origin and the taps inside the input. */
+typedef struct {
+  int y0, x0, fy_start, fy_end, fx_start, fx_end;
+} window;
+
+static window window_at(const tp_ref_op *op, int oy, int ox, int dilation_h, int dilation_w) {
+  window w;
+  w.y0 = oy * op->stride_h - op->pad_h;
+  w.x0 = ox * op->stride_w - op->pad_w;
+  taps_inside(w.y0, op->filter_h, dilation_h, op->in_h, &w.fy_start, &w.fy_end);
+  taps_inside(w.x0, op->filter_w, dilation_w, op->in_w, &w.fx_start, &w.fx_end);
+  return w;
+}
+
 /* ---- convolutions ---- */
 
 static void conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
   for (int oy = 0; oy < op->out_h; oy++) {
     for (int ox = 0; ox < op->out_w; ox++) {
-      const int y0 = oy * op->stride_h - op->pad_h;
-      const int x0 = ox * op->stride_w - op->pad_w;
-      int fy_start, fy_end, fx_start, fx_end;
-      taps_inside(y0, op->filter_h, op->dilation_h, op->in_h, &fy_start, &fy_end);
-      taps_inside(x0, op->filter_w, op->dilation_w, op->in_w, &fx_start, &fx_end);
+      const window win = window_at(op, oy, ox, op->dilation_h, op->dilation_w);
       for (int oc = 0; oc < op->out_c; oc++) {
         const int8_t *filter = op->filter + (size_t)oc * op->filter_h * op->filter_w * op->in_c;
         int32_t acc = 0;
-        for (int fy = fy_start; fy < fy_end; fy++) {
-          const int y = y0 + fy * op->dilation_h;
-          for (int fx = fx_start; fx < fx_end; fx++) {
-            const int x = x0 + fx * op->dilation_w;
+        for (int fy = win.fy_start; fy < win.fy_end; fy++) {
+          const int y = win.y0 + fy * op->dilation_h;
+          for (int fx = win.fx_start; fx < win.fx_end; fx++) {
+            const int x = win.x0 + fx * op->dilation_w;
             const int8_t *in = input + ((size_t)y * op->in_w + x) * op->in_c;
             const int8_t *w = filter + ((size_t)fy * op->filter_w + fx) * op->in_c;
             for (int ic = 0; ic < op->in_c; ic++) {
@@ -102,19 +112,15 @@ static void conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
 static void depthwise_conv_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
   for (int oy = 0; oy < op->out_h; oy++) {
     for (int ox = 0; ox < op->out_w; ox++) {
-      const int y0 = oy * op->stride_h - op->pad_h;
-      const int x0 = ox * op->stride_w - op->pad_w;
-      int fy_start, fy_end, fx_start, fx_end;
-      taps_inside(y0, op->filter_h, op->dilation_h, op->in_h, &fy_start, &fy_end);
-      taps_inside(x0, op->filter_w, op->dilation_w, op->in_w, &fx_start, &fx_end);
+      const window win = window_at(op, oy, ox, op->dilation_h, op->dilation_w);
       for (int ic = 0; ic < op->in_c; ic++) {
         for (int m = 0; m < op->depth_multiplier; m++) {
           const int oc = ic * op->depth_multiplier + m;
           int32_t acc = 0;
-          for (int fy = fy_start; fy < fy_end; fy++) {
-            const int y = y0 + fy * op->dilation_h;
-            for (int fx = fx_start; fx < fx_end; fx++) {
-              const int x = x0 + fx * op->dilation_w;
+          for (int fy = win.fy_start; fy < win.fy_end; fy++) {
+            const int y = win.y0 + fy * op->dilation_h;
+            for (int fx = win.fx_start; fx < win.fx_end; fx++) {
+              const int x = win.x0 + fx * op->dilation_w;
               int32_t in = input[((size_t)y * op->in_w + x) * op->in_c + ic];
               int32_t w = op->filter[((size_t)fy * op->filter_w + fx) * op->out_c + oc];
               acc += w * (in + op->input_offset);
@@ -146,17 +152,13 @@ static void fully_connected(const tp_ref_op *op, const int8_t *input, int8_t *ou
 static void average_pool_2d(const tp_ref_op *op, const int8_t *input, int8_t *output) {
   for (int oy = 0; oy < op->out_h; oy++) {
     for (int ox = 0; ox < op->out_w; ox++) {
-      const int y0 = oy * op->stride_h - op->pad_h;
-      const int x0 = ox * op->stride_w - op->pad_w;
-      int fy_start, fy_end, fx_start, fx_end;
-      taps_inside(y0, op->filter_h, 1, op->in_h, &fy_start, &fy_end);
-      taps_inside(x0, op->filter_w, 1, op->in_w, &fx_start, &fx_end);
+      const window win = window_at(op, oy, ox, 1, 1);
       for (int c = 0; c < op->in_c; c++) {
         int32_t acc = 0;
         int32_t count = 0;
-        for (int fy = fy_start; fy < fy_end; fy++) {
-          for (int fx = fx_start; fx < fx_end; fx++) {
-            acc += input[((size_t)(y0 + fy) * op->in_w + (x0 + fx)) * op->in_c + c];
+        for (int fy = win.fy_start; fy < win.fy_end; fy++) {
+          for (int fx = win.fx_start; fx < win.fx_end; fx++) {
+            acc += input[((size_t)(win.y0 + fy) * op->in_w + (win.x0 + fx)) * op->in_c + c];
             count++;
           }
         }
