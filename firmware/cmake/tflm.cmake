@@ -10,5 +10,6 @@ list(FILTER TFLM_SOURCES EXCLUDE REGEX "_test\\.cc$|/examples/|/benchmarks/|/too
 set(ENGINE_SOURCES model/tflm_runner.cc "${TP_GENERATED_DIR}/model_data.cc" ${TFLM_SOURCES})
 set(ENGINE_INCLUDES "${TFLM_DIR}" "${TFLM_DIR}/third_party/flatbuffers/include"
     "${TFLM_DIR}/third_party/gemmlowp" "${TFLM_DIR}/third_party/ruy" "${TFLM_DIR}/third_party/kissfft")
-add_compile_definitions(TF_LITE_STATIC_MEMORY TF_LITE_STRIP_ERROR_STRINGS)
+# no TF_LITE_STRIP_ERROR_STRINGS: it compiles out TFLM's per-operator profiling hook (tp-profile needs it)
+add_compile_definitions(TF_LITE_STATIC_MEMORY)
 set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} -fno-rtti -fno-exceptions -fno-threadsafe-statics -Wno-unused-parameter")

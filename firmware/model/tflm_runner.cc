@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "model_runner.h"
+#include "port.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"
+#include "tensorflow/lite/micro/micro_profiler_interface.h"
 #include "tensorflow/lite/micro/micro_mutable_op_resolver.h"
 #include "tensorflow/lite/micro/system_setup.h"
 #include "tensorflow/lite/schema/schema_generated.h"
@@ -20,7 +22,41 @@ constexpr int kFloat32Quantize = 2;
 constexpr int kFloat32 = 3;
 constexpr int kUint8ToFloat32 = 4;
 
+// TFLM's profiling hook: the interpreter opens an event named after each operator (e.g. "CONV_2D")
+// around its Invoke; each is timed here with the device's own tick counter, for tp-profile.
+class TickProfiler : public tflite::MicroProfilerInterface {
+ public:
+  static constexpr uint32_t kMaxEvents = 64;
+
+  uint32_t BeginEvent(const char *tag) override {
+    if (count_ >= kMaxEvents) {
+      return kMaxEvents;  // past the table: not recorded
+    }
+    tags_[count_] = tag;
+    starts_[count_] = tp_port_ticks();
+    return count_++;
+  }
+
+  void EndEvent(uint32_t handle) override {
+    if (handle < kMaxEvents) {
+      ticks_[handle] = tp_port_ticks() - starts_[handle];
+    }
+  }
+
+  void Reset() { count_ = 0; }
+  int count() const { return static_cast<int>(count_); }
+  const char *tag(int i) const { return tags_[i]; }
+  uint32_t ticks(int i) const { return ticks_[i]; }
+
+ private:
+  uint32_t count_ = 0;
+  const char *tags_[kMaxEvents] = {};
+  uint32_t starts_[kMaxEvents] = {};
+  uint32_t ticks_[kMaxEvents] = {};
+};
+
 alignas(16) uint8_t arena[TP_ARENA_BYTES];
+TickProfiler profiler;
 tflite::MicroMutableOpResolver<TP_OP_COUNT> resolver;
 tflite::MicroInterpreter *interpreter = nullptr;
 const char *error = "not initialised";
@@ -92,7 +128,7 @@ extern "C" int tp_model_init(void) {
 #define TP_OP(add) resolver.add();
 #include "model_ops.inc"
 #undef TP_OP
-  static tflite::MicroInterpreter instance(model, resolver, arena, sizeof arena);
+  static tflite::MicroInterpreter instance(model, resolver, arena, sizeof arena, nullptr, &profiler);
   if (instance.AllocateTensors() != kTfLiteOk) {
     error = "AllocateTensors failed: TP_ARENA_BYTES too small or an op is missing";
     return -1;
@@ -111,6 +147,7 @@ extern "C" int tp_model_infer(const uint8_t *input, size_t length, float *result
     return -1;
   }
   copy_input(input, interpreter->input(0));  // every time: TFLM may have reused the input's memory
+  profiler.Reset();                          // this inference's operators only
   if (interpreter->Invoke() != kTfLiteOk) {
     error = "Invoke failed";
     return -1;
@@ -133,9 +170,9 @@ extern "C" int tp_model_infer(const uint8_t *input, size_t length, float *result
   return 0;
 }
 
-// No MicroProfiler is wired in yet: the TFLM build reports no per-operator timing (tp-profile says so).
-extern "C" int tp_model_op_count(void) { return 0; }
+// Operators as the profiler saw them in the last Invoke (none before the first inference).
+extern "C" int tp_model_op_count(void) { return profiler.count(); }
 
-extern "C" const char *tp_model_op_name(int) { return ""; }
+extern "C" const char *tp_model_op_name(int index) { return profiler.tag(index); }
 
-extern "C" uint32_t tp_model_op_ticks(int) { return 0u; }
+extern "C" uint32_t tp_model_op_ticks(int index) { return profiler.ticks(index); }

@@ -53,7 +53,8 @@ env.Append(  # noqa: F821
     CPPPATH=[generated, str(tflm), str(tflm / "third_party" / "flatbuffers" / "include"),
              str(tflm / "third_party" / "gemmlowp"), str(tflm / "third_party" / "ruy"),
              str(tflm / "third_party" / "kissfft")],
-    CPPDEFINES=["TF_LITE_STATIC_MEMORY", "TF_LITE_STRIP_ERROR_STRINGS"],
+    # no TF_LITE_STRIP_ERROR_STRINGS: it compiles out TFLM's per-operator profiling hook (tp-profile)
+    CPPDEFINES=["TF_LITE_STATIC_MEMORY"],
     CXXFLAGS=["-fno-rtti", "-fno-exceptions", "-fno-threadsafe-statics"],
 )
 env.BuildSources("$BUILD_DIR/tinyperf_generated", generated, "-<*> +<model_data.cc>")  # noqa: F821

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Clocks, UART and pins; called once before anything else. */
 void tp_port_init(void);
 
@@ -38,5 +42,9 @@ void tp_port_sleep_until(uint32_t deadline_us);
 
 /* Energy mode: pull the timestamp GPIO low for at least 1 us, then release it. */
 void tp_port_timestamp_pulse(void);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
