@@ -11,16 +11,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinyperf.store import HEADLINES, find, history, index_session, store_path
+from tinyperf.headlines import headline_text
+from tinyperf.store import find, history, index_session, store_path
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 STORE_HELP = "The results store (default: $TINYPERF_STORE, else results.sqlite in the user data folder)."
-UNITS = {"median_throughput": "inf./s", "latency_ms": "ms", "median_energy_uj": "uJ/inf.", "top1_percent": "%",
-         "auc": ""}
 
 
 def _headline(figures: dict) -> str:
-    return ", ".join(f"{name} {figures[name]:.4g} {UNITS[name]}".strip() for name in HEADLINES if name in figures)
+    return headline_text(figures, named_by="key", empty="")
 
 
 def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:

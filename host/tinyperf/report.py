@@ -19,9 +19,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from tinyperf.errors import ConfigError
+from tinyperf.headlines import BY_KEY, HEADLINE_KEYS, headline_text
 
-HEADLINES = {"median_throughput": ("median throughput", "inf./s"), "latency_ms": ("latency", "ms"),
-             "median_energy_uj": ("median energy", "uJ/inf."), "top1_percent": ("top-1", "%"), "auc": ("AUC", "")}
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}
 th{background:#eee}td:first-child,th:first-child{text-align:left}.sim{color:#a40}.bad{color:#c00;font-weight:bold}
@@ -119,18 +118,12 @@ def _roc_plot(view: SessionView) -> str:
     return "<h3>ROC curve</h3>" + _png(figure)
 
 
-def _headline(data: dict) -> str:
-    parts = [f"{label} {data[key]:.4g} {unit}".strip() for key, (label, unit) in HEADLINES.items()
-             if data.get(key) is not None]
-    return ", ".join(parts) or "-"
-
-
 def _summary_rows(views: list[SessionView]) -> list[list[str]]:
     rows = []
     for view in views:
         d = view.data
         rows.append([view.root.name, str(d["board"]) + (" (SIMULATED)" if d.get("simulated") else ""),
-                     d["benchmark"], d["mode"], "yes" if d.get("valid", True) else "INVALID", _headline(d)])
+                     d["benchmark"], d["mode"], "yes" if d.get("valid", True) else "INVALID", headline_text(d)])
     return rows
 
 
@@ -146,10 +139,10 @@ def _comparison(views: list[SessionView]) -> str:
     for (benchmark, mode), group in groups.items():
         if len(group) < 2:
             continue
-        key = next((k for k in HEADLINES if group[0].data.get(k) is not None), None)
+        key = next((k for k in HEADLINE_KEYS if group[0].data.get(k) is not None), None)
         if key is None:
             continue
-        label, unit = HEADLINES[key]
+        label, unit = BY_KEY[key].label, BY_KEY[key].unit
         base = group[0].data[key]
         rows = "".join(f"<tr><td>{html.escape(v.root.name)}</td><td>{v.data[key]:.4g} {unit}</td>"
                        f"<td>{100 * (v.data[key] / base - 1):+.2f} %</td></tr>" for v in group)
@@ -169,7 +162,7 @@ def html_report(views: list[SessionView]) -> str:
              else "", f"<table id='summary'><tr>{head}</tr>{body}</table>", _comparison(views)]
     for view in views:
         problems = view.data.get("problems") or []
-        parts.append(f"<section><h2>{html.escape(view.title)}</h2><p>{html.escape(_headline(view.data))}</p>")
+        parts.append(f"<section><h2>{html.escape(view.title)}</h2><p>{html.escape(headline_text(view.data))}</p>")
         if problems:
             parts.append(f"<p class='bad'>INVALID: {html.escape('; '.join(problems))}</p>")
         if view.data.get("windows"):

@@ -20,6 +20,7 @@ from pathlib import Path
 import platformdirs
 
 from tinyperf.errors import ConfigError
+from tinyperf.headlines import HEADLINE_KEYS
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -47,7 +48,6 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_by_run ON sessions (benchmark, mode, board, finished_at);
 """
-HEADLINES = ("median_throughput", "latency_ms", "median_energy_uj", "top1_percent", "auc")
 
 
 def store_path() -> Path:
@@ -136,7 +136,7 @@ def index_session(session: Path, db_path: Path | None = None) -> str:
         "model_sha256": (data.get("model") or {}).get("sha256"), "dataset_hash": provenance.get("dataset_hash"),
         "firmware_hash": provenance.get("firmware_sha256"), "tinyperf_version": data.get("tinyperf_version"),
         "host": data.get("host"), "monitor": json.dumps(monitor) if monitor else None,
-        **{name: data.get(name) for name in HEADLINES},
+        **{name: data.get(name) for name in HEADLINE_KEYS},
         "figures": json.dumps({k: v for k, v in data.items() if k != "samples"}),
         "provenance": json.dumps(provenance) if provenance else None,
     }
@@ -149,7 +149,7 @@ def index_session(session: Path, db_path: Path | None = None) -> str:
 def _stored(row: sqlite3.Row) -> StoredSession:
     return StoredSession(row["id"], Path(row["path"]), row["board"], bool(row["simulated"]), row["benchmark"],
                          row["mode"], bool(row["valid"]), row["finished_at"], json.loads(row["figures"]),
-                         {name: row[name] for name in HEADLINES if row[name] is not None})
+                         {name: row[name] for name in HEADLINE_KEYS if row[name] is not None})
 
 
 def history(benchmark: str | None = None, board: str | None = None, mode: str | None = None, limit: int = 20,
