@@ -47,7 +47,15 @@ def results_vector(
     scores = dequantize(output.reshape(-1), out_scale, out_zero_point)
     if not autoencoder:
         return [float(v) for v in scores]
-    return [float(np.mean((wire_values(data, bin_format) - scores) ** 2))]
+    return [reconstruction_error(wire_values(data, bin_format), scores)]
+
+
+def reconstruction_error(wire: np.ndarray, output: np.ndarray) -> float:
+    """Mean squared difference as the firmware's C loop computes it: float32, summed element by element
+    in order (np.cumsum is sequential; np.mean would sum pairwise and differ in the last bits)."""
+    diff = (wire.astype(np.float32) - output.astype(np.float32)).astype(np.float32)
+    total = np.cumsum(diff * diff, dtype=np.float32)[-1]
+    return float(total / np.float32(len(diff)))
 
 
 def format_results(values: list[float]) -> str:
