@@ -25,7 +25,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
     def profile_command(
         board: Annotated[str, typer.Option(help="Board id (see `tinyperf boards`).")],
         benchmark: Annotated[Benchmark, typer.Option(help="The benchmark (model) the device runs.")],
-        port: Annotated[str | None, typer.Option(help="Serial port or URL (simulated boards start their own).")]
+        port: Annotated[str | None, typer.Option(
+            help="Serial port or URL (simulated and emulated boards start their own).")]
         = None,
         plot: Annotated[Path | None, typer.Option(help="Write a bar chart of per-operator cycles (PNG).")] = None,
         json_file: Annotated[Path | None, typer.Option("--json", help="Write every operator's figures here.")]
@@ -34,7 +35,13 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
                                                  "--engine ref`.")] = Path("builds"),
     ) -> None:
         """Each operator's cycles as the device counts them, its share, and cycles per MAC (DeepBench-style);
-        the per-op sum is checked against a whole inference timed by the device's own timer."""
+        the per-op sum is checked against a whole inference timed by the device's own timer.
+
+        Simulated boards answer from their cycle model. Our firmware answers when built with the ref
+        engine (the default without a TFLM tree) or with TFLM: e.g. `tinyperf build --board
+        qemu-mps2-an386 --benchmark kws01`, then `tinyperf profile --board qemu-mps2-an386 --benchmark
+        kws01` (an emulated board starts the firmware built for it; a real board needs --port or USB).
+        """
         from tinyperf.profile import bar_chart, by_op_type, run_profile
 
         result = run_profile(board, benchmark.value, port, builds_dir)
