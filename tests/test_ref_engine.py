@@ -117,24 +117,40 @@ def test_tflm_prepare_arithmetic() -> None:
     assert same_padding(49, 10, 2) == (25, 4) and same_padding(10, 4, 2) == (5, 1)
 
 
-def _with_op(benchmark: str, op_index: int, builtin_code: int) -> bytes:
-    """The model with one operator's code changed, re-serialised with the flatbuffers object API."""
+def _edited(benchmark: str, edit) -> bytes:  # type: ignore[no-untyped-def]
+    """The model after `edit(model)` on its flatbuffers object tree, re-serialised."""
     import flatbuffers
     from tflite_micro.python.tflite_micro import runtime
 
     model = runtime.convert_bytearray_to_object(bytearray(model_path(benchmark).read_bytes()))
-    index = model.subgraphs[0].operators[op_index].opcodeIndex
-    model.operatorCodes[index].builtinCode = builtin_code
-    model.operatorCodes[index].deprecatedBuiltinCode = min(builtin_code, 127)
+    edit(model)
     builder = flatbuffers.Builder(1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
 
-def test_plan_refuses_an_operator_it_cannot_run_and_names_it() -> None:
-    mul = 18  # tflite BuiltinOperator.MUL
+def _with_op(benchmark: str, op_index: int, builtin_code: int) -> bytes:
+    def edit(model) -> None:  # type: ignore[no-untyped-def]
+        code = model.operatorCodes[model.subgraphs[0].operators[op_index].opcodeIndex]
+        code.builtinCode, code.deprecatedBuiltinCode = builtin_code, min(builtin_code, 127)
+
+    return _edited(benchmark, edit)
+
+
+def _with_tensor_type(benchmark: str, tensor: int, tensor_type: int) -> bytes:
+    def edit(model) -> None:  # type: ignore[no-untyped-def]
+        model.subgraphs[0].tensors[tensor].type = tensor_type
+
+    return _edited(benchmark, edit)
+
+
+def test_plan_refuses_what_its_kernels_cannot_run_and_names_the_operator() -> None:
+    mul, int16 = 18, 7  # tflite BuiltinOperator.MUL, TensorType.INT16
     with pytest.raises(ModelError, match=r"edited\.tflite: operator 12 is MUL; the ref engine runs CONV_2D"):
         build_plan(_with_op("kws01", 12, mul), "edited.tflite")
+    # tensor 23: the first depthwise convolution's output in kws01
+    with pytest.raises(ModelError, match=r"operator 1 \(DEPTHWISE_CONV_2D\) has an activation that is not int8"):
+        build_plan(_with_tensor_type("kws01", 23, int16), "edited.tflite")
 
 
 def test_auto_engine_falls_back_to_the_test_engine_for_a_model_it_cannot_run(tmp_path: Path) -> None:

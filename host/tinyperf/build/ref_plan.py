@@ -300,6 +300,23 @@ def _arena(reader: _Reader, op_tensors: list[tuple[list[int], int]]) -> tuple[di
     return placed, max((placed[t] + sizes[t] for t in placed), default=0)
 
 
+def _check_activations(reader: _Reader, i: int, op_type: str, inputs: list[int], output: int) -> None:
+    """What the kernels assume of an operator's tensors, checked here so a model that breaks it is
+    refused by name at build time rather than computed wrong on the device."""
+    where = f"{reader.source}: operator {i} ({op_type})"
+    if any(reader.tensor(t).type != _INT8 for t in [*inputs, output]):
+        raise ModelError(f"{where} has an activation that is not int8; the ref engine runs int8 activations only "
+                         "(build with --engine tflm)")
+    expected = 2 if op_type == "ADD" else 1
+    if len(inputs) != expected:
+        raise ModelError(f"{where} takes {len(inputs)} non-constant inputs; the ref engine expects {expected}")
+    if op_type in ("CONV_2D", "DEPTHWISE_CONV_2D"):
+        q = reader.tensor(int(reader.graph.operators[i].inputs[1])).quantization
+        if q is not None and q.zeroPoint is not None and any(int(z) != 0 for z in q.zeroPoint):
+            raise ModelError(f"{where} has asymmetric weights (zero point not 0), which TFLM's int8 kernels "
+                             "do not take either")
+
+
 def build_plan(data: bytes, source: str) -> Plan:
     """Raises ModelError naming the operator when the model has something the ref engine cannot run."""
     reader = _Reader(data, source)
@@ -316,6 +333,7 @@ def build_plan(data: bytes, source: str) -> Plan:
             raise ModelError(f"{source}: operator {i} is {op_type}; the ref engine runs {', '.join(SUPPORTED_OPS)} "
                              "(build with --engine tflm for others)")
         data_inputs = [int(x) for x in op.inputs if int(x) >= 0 and reader.data(int(x)) is None]
+        _check_activations(reader, i, op_type, data_inputs, int(op.outputs[0]))
         op_tensors.append((data_inputs, int(op.outputs[0])))
         planned.append(PlannedOp(op_type, {"kind": f"TP_REF_{op_type}", **planner.plan_op(i, op, op_type)}))
     offsets, arena_bytes = _arena(reader, op_tensors)
