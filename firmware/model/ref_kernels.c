@@ -41,7 +41,9 @@ static int32_t shift_left_saturating(int32_t x, int exponent) {
 
 static int32_t wrap_shift_left(int32_t x, int exponent) { return (int32_t)((uint32_t)x << exponent); }
 
-int32_t tp_ref_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
+/* TFLM's MultiplyByQuantizedMultiplier: acc * multiplier * 2^(shift - 31), double rounding. With shift <= 0
+ * it is MultiplyByQuantizedMultiplierSmallerThanOneExp, with shift > 0 ...GreaterThanOne: one function. */
+static int32_t requantize(int32_t acc, int32_t multiplier, int32_t shift) {
   int left = shift > 0 ? shift : 0;
   int right = shift > 0 ? 0 : -shift;
   return divide_by_pot(high_mul(wrap_shift_left(acc, left), multiplier), right);
@@ -58,7 +60,7 @@ static int8_t finish_channel(const tp_ref_op *op, int32_t acc, int channel) {
     acc += op->bias[channel];
   }
   const int ch = op->per_channel ? channel : 0;
-  return clamp(tp_ref_requantize(acc, op->multiplier[ch], op->shift[ch]) + op->output_offset, op);
+  return clamp(requantize(acc, op->multiplier[ch], op->shift[ch]) + op->output_offset, op);
 }
 
 /* The filter taps [*start, *end) that land inside the input for a window at `origin` (may be negative:
@@ -175,9 +177,9 @@ static void add(const tp_ref_op *op, const int8_t *a, const int8_t *b, int8_t *o
   for (int i = 0; i < op->elements; i++) {
     int32_t x = wrap_shift_left((int32_t)a[i] + op->input_offset, op->left_shift);
     int32_t y = wrap_shift_left((int32_t)b[i] + op->input2_offset, op->left_shift);
-    int32_t sum = divide_by_pot(high_mul(x, op->input_multiplier), -op->input_shift) +
-                  divide_by_pot(high_mul(y, op->input2_multiplier), -op->input2_shift);
-    int32_t out = divide_by_pot(high_mul(sum, op->multiplier[0]), -op->shift[0]) + op->output_offset;
+    int32_t sum = requantize(x, op->input_multiplier, op->input_shift) +
+                  requantize(y, op->input2_multiplier, op->input2_shift);
+    int32_t out = requantize(sum, op->multiplier[0], op->shift[0]) + op->output_offset;
     output[i] = clamp(out, op);
   }
 }
@@ -240,7 +242,7 @@ static int count_leading_zeros(uint32_t x) {
 }
 
 static int32_t softmax_exp(const tp_ref_op *op, int32_t diff) {
-  return exp_negative(high_mul(wrap_shift_left(diff, op->input_shift), op->input_multiplier));
+  return exp_negative(requantize(diff, op->input_multiplier, op->input_shift)); /* shift > 0 */
 }
 
 static void softmax(const tp_ref_op *op, const int8_t *input, int8_t *output) {

@@ -8,7 +8,4 @@
 /* Runs one operator of the plan on the arena. */
 void tp_ref_run(const tp_ref_op *op, int8_t *arena);
 
-/* The requantisation every kernel ends with (exposed for the host's unit tests via the posix build). */
-int32_t tp_ref_requantize(int32_t acc, int32_t multiplier, int32_t shift);
-
 #endif
