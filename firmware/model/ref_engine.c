@@ -4,19 +4,13 @@
  * with its real scores, and time every operator with the device's own timer (tp-profile). Each
  * operator is bracketed by tp_port_ticks(); two reads of a counter per operator are the whole cost.
  */
-#include <string.h>
-
+#include "bin_format.h"
 #include "model_runner.h"
 #include "port.h"
 #include "ref_kernels.h"
 #include "tp_config.h"
 
-/* Bin formats, as in models_tflm/manifest.yaml (the ref engine runs int8 input tensors only). */
-#define BIN_INT8 0
-#define BIN_UINT8_MINUS_128 1
-#define BIN_FLOAT32_QUANTIZE 2
-
-#if TP_BIN_FORMAT != BIN_INT8 && TP_BIN_FORMAT != BIN_UINT8_MINUS_128 && TP_BIN_FORMAT != BIN_FLOAT32_QUANTIZE
+#if TP_BIN_FORMAT != TP_BIN_INT8 && TP_BIN_FORMAT != TP_BIN_UINT8_MINUS_128 && TP_BIN_FORMAT != TP_BIN_FLOAT32_QUANTIZE
 #error "the ref engine runs int8 models: the benchmark's bin format must be int8, uint8_minus_128 or float32_quantize"
 #endif
 
@@ -25,41 +19,6 @@
 static uint32_t op_ticks[MAX_OPS];
 static const char *error = "not initialised";
 static int ready;
-
-#if TP_BIN_FORMAT == BIN_FLOAT32_QUANTIZE
-static float read_float(const uint8_t *bytes) {
-  float value;
-  memcpy(&value, bytes, sizeof value); /* little-endian on every Cortex-M and x86 host */
-  return value;
-}
-
-static int8_t quantize(float value) {
-  float scaled = value / tp_ref_input_scale;
-  long q = (long)(scaled < 0 ? scaled - 0.5f : scaled + 0.5f) + tp_ref_input_zero_point;
-  return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-}
-#endif
-
-static int8_t input_value(const uint8_t *input, int32_t i) {
-#if TP_BIN_FORMAT == BIN_INT8
-  return (int8_t)input[i];
-#elif TP_BIN_FORMAT == BIN_UINT8_MINUS_128
-  return (int8_t)((int)input[i] - 128);
-#else
-  return quantize(read_float(input + 4 * i));
-#endif
-}
-
-/* The value the dataset meant for input element i (what an autoencoder's output is compared with). */
-static float wire_value(const uint8_t *input, int32_t i) {
-#if TP_BIN_FORMAT == BIN_FLOAT32_QUANTIZE
-  return read_float(input + 4 * i);
-#elif TP_BIN_FORMAT == BIN_INT8
-  return (float)(int8_t)input[i];
-#else
-  return (float)input[i];
-#endif
-}
 
 static float output_value(int32_t i) {
   return (float)(tp_ref_arena[tp_ref_output_offset + i] - tp_ref_output_zero_point) * tp_ref_output_scale;
@@ -79,14 +38,14 @@ size_t tp_model_result_count(void) { return TP_RESULT_COUNT; }
 const char *tp_model_error(void) { return error; }
 
 int tp_model_infer(const uint8_t *input, size_t length, float *results, size_t capacity) {
-  const size_t element_bytes = TP_BIN_FORMAT == BIN_FLOAT32_QUANTIZE ? 4u : 1u;
+  const size_t element_bytes = TP_BIN_FLOAT_INPUT ? 4u : 1u;
   if (!ready || length < (size_t)tp_ref_input_elements * element_bytes || capacity < TP_RESULT_COUNT) {
     error = ready ? "input or result buffer too small" : "model not initialised";
     return -1;
   }
   /* every time: the arena's input region is reused by later operators */
   for (int32_t i = 0; i < tp_ref_input_elements; i++) {
-    tp_ref_arena[tp_ref_input_offset + i] = input_value(input, i);
+    tp_ref_arena[tp_ref_input_offset + i] = tp_input_int8(input, (size_t)i, tp_ref_input_scale, tp_ref_input_zero_point);
   }
   for (int i = 0; i < tp_ref_op_count; i++) {
     uint32_t start = tp_port_ticks();
@@ -96,12 +55,11 @@ int tp_model_infer(const uint8_t *input, size_t length, float *results, size_t c
 #if TP_AUTOENCODER
   float sum = 0.0f; /* reconstruction error: mean squared difference of input and output */
   for (int32_t i = 0; i < tp_ref_output_elements; i++) {
-    float diff = wire_value(input, i) - output_value(i);
+    float diff = tp_wire_value(input, (size_t)i) - output_value(i);
     sum += diff * diff;
   }
   results[0] = sum / (float)tp_ref_output_elements;
 #else
-  (void)wire_value;
   for (size_t i = 0; i < TP_RESULT_COUNT; i++) {
     results[i] = output_value((int32_t)i);
   }

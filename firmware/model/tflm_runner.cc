@@ -2,6 +2,7 @@
 // just the model's ops (model_ops.inc, generated from the .tflite), an arena sized from the model.
 #include <string.h>
 
+#include "bin_format.h"
 #include "model_runner.h"
 #include "port.h"
 #include "tensorflow/lite/micro/micro_interpreter.h"
@@ -14,13 +15,6 @@
 extern const unsigned char tp_model_data[];
 
 namespace {
-
-// Bin formats, as in models_tflm/manifest.yaml
-constexpr int kInt8 = 0;
-constexpr int kUint8Minus128 = 1;
-constexpr int kFloat32Quantize = 2;
-constexpr int kFloat32 = 3;
-constexpr int kUint8ToFloat32 = 4;
 
 // TFLM's profiling hook: the interpreter opens an event named after each operator (e.g. "CONV_2D")
 // around its Invoke; each is timed here with the device's own tick counter, for tp-profile.
@@ -61,42 +55,14 @@ tflite::MicroMutableOpResolver<TP_OP_COUNT> resolver;
 tflite::MicroInterpreter *interpreter = nullptr;
 const char *error = "not initialised";
 
-float read_float(const uint8_t *bytes) {
-  float value;
-  memcpy(&value, bytes, sizeof value);  // little-endian on every Cortex-M and x86 host
-  return value;
-}
-
-int8_t quantize(float value, float scale, int zero_point) {
-  float scaled = value / scale;
-  long q = (long)(scaled < 0 ? scaled - 0.5f : scaled + 0.5f) + zero_point;
-  // numpy's round is half-to-even; differs from this only on exact .5 ties of value / scale
-  return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-}
-
 // The device's conversion of a loaded .bin into the input tensor (as benchmarks/device_math.py).
 void copy_input(const uint8_t *input, TfLiteTensor *tensor) {
-  const size_t elements = TP_INPUT_BYTES / (TP_BIN_FORMAT == kInt8 || TP_BIN_FORMAT == kUint8Minus128 ||
-                                                    TP_BIN_FORMAT == kUint8ToFloat32
-                                                ? 1
-                                                : 4);
+  const size_t elements = TP_INPUT_BYTES / (TP_BIN_FLOAT_INPUT ? 4 : 1);
   for (size_t i = 0; i < elements; i++) {
-    switch (TP_BIN_FORMAT) {
-      case kInt8:
-        tensor->data.int8[i] = (int8_t)input[i];
-        break;
-      case kUint8Minus128:
-        tensor->data.int8[i] = (int8_t)((int)input[i] - 128);
-        break;
-      case kFloat32Quantize:
-        tensor->data.int8[i] = quantize(read_float(input + 4 * i), tensor->params.scale, tensor->params.zero_point);
-        break;
-      case kFloat32:
-        tensor->data.f[i] = read_float(input + 4 * i);
-        break;
-      case kUint8ToFloat32:
-        tensor->data.f[i] = (float)input[i];
-        break;
+    if (TP_BIN_FORMAT == TP_BIN_FLOAT32 || TP_BIN_FORMAT == TP_BIN_UINT8_TO_FLOAT32) {  // a float model
+      tensor->data.f[i] = TP_BIN_FORMAT == TP_BIN_FLOAT32 ? tp_read_float(input + 4 * i) : (float)input[i];
+    } else {
+      tensor->data.int8[i] = tp_input_int8(input, i, tensor->params.scale, tensor->params.zero_point);
     }
   }
 }
@@ -106,14 +72,6 @@ float output_value(const TfLiteTensor *tensor, size_t i) {
     return tensor->data.f[i];
   }
   return (float)(tensor->data.int8[i] - tensor->params.zero_point) * tensor->params.scale;
-}
-
-// The value the dataset meant for input element i (what an autoencoder's output is compared with).
-float wire_value(const uint8_t *input, size_t i) {
-  if (TP_BIN_FORMAT == kFloat32 || TP_BIN_FORMAT == kFloat32Quantize) {
-    return read_float(input + 4 * i);
-  }
-  return TP_BIN_FORMAT == kInt8 ? (float)(int8_t)input[i] : (float)input[i];
 }
 
 }  // namespace
@@ -157,12 +115,11 @@ extern "C" int tp_model_infer(const uint8_t *input, size_t length, float *result
   float sum = 0.0f;  // reconstruction error: mean squared difference of input and output
   const size_t elements = TP_OUTPUT_ELEMENTS;
   for (size_t i = 0; i < elements; i++) {
-    float diff = wire_value(input, i) - output_value(output, i);
+    float diff = tp_wire_value(input, i) - output_value(output, i);
     sum += diff * diff;
   }
   results[0] = sum / (float)elements;
 #else
-  (void)wire_value;
   for (size_t i = 0; i < TP_RESULT_COUNT; i++) {
     results[i] = output_value(output, i);
   }
