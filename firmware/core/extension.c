@@ -371,35 +371,9 @@ static int crc_matches(const buffer_ref *ref, const char *command) {
   return 0;
 }
 
-/* `tp-infer B LEN CRC N W [results]`: `infer N W` on a checked buffer. */
-static void tp_infer(char **cursor) {
-  buffer_ref ref;
-  if (!parse_buffer_ref(cursor, "tp-infer", &ref)) {
-    return;
-  }
-  if (!crc_matches(&ref, "tp-infer")) {
-    end_fill(ref.index); /* the host fills it again */
-    return;
-  }
-  char *count = tp_next_word(cursor);
-  char *warmup = tp_next_word(cursor);
-  char *flag = tp_next_word(cursor);
-  tp_harness_set_input(buffers[ref.index], ref.length);
-  end_fill(ref.index);
-  tp_harness_infer(count != NULL ? tp_parse_int(count) : 1, warmup != NULL ? tp_parse_int(warmup) : 0,
-                   flag != NULL && tp_same(flag, "results"));
-}
-
-/* `tp-profile [B LEN CRC]`: the per-operator profile, on a checked buffer or on the current input. */
-/* An optional trailing `B LEN CRC`: when given, that checked buffer becomes the input. 0 (after the
- * error line) if it is given but wrong. */
-static int use_optional_buffer(char **cursor, const char *command) {
-  while (**cursor == ' ') {
-    (*cursor)++;
-  }
-  if (**cursor == '\0') {
-    return 1;
-  }
+/* `B LEN CRC`: that checked buffer becomes the model input. 0 (after the error line) if it is out of
+ * range or its CRC differs; the buffer's fill ends either way (on a mismatch the host fills it again). */
+static int use_buffer(char **cursor, const char *command) {
   buffer_ref ref;
   if (!parse_buffer_ref(cursor, command, &ref)) {
     return 0;
@@ -408,10 +382,31 @@ static int use_optional_buffer(char **cursor, const char *command) {
   if (matches) {
     tp_harness_set_input(buffers[ref.index], ref.length);
   }
-  end_fill(ref.index); /* on a mismatch the host fills it again */
+  end_fill(ref.index);
   return matches;
 }
 
+/* The same, trailing and optional: with no words left the current input stays. */
+static int use_optional_buffer(char **cursor, const char *command) {
+  while (**cursor == ' ') {
+    (*cursor)++;
+  }
+  return **cursor == '\0' || use_buffer(cursor, command);
+}
+
+/* `tp-infer B LEN CRC N W [results]`: `infer N W` on a checked buffer. */
+static void tp_infer(char **cursor) {
+  if (!use_buffer(cursor, "tp-infer")) {
+    return;
+  }
+  char *count = tp_next_word(cursor);
+  char *warmup = tp_next_word(cursor);
+  char *flag = tp_next_word(cursor);
+  tp_harness_infer(count != NULL ? tp_parse_int(count) : 1, warmup != NULL ? tp_parse_int(warmup) : 0,
+                   flag != NULL && tp_same(flag, "results"));
+}
+
+/* `tp-profile [B LEN CRC]`: the per-operator profile, on a checked buffer or on the current input. */
 static void tp_profile(char **cursor) {
   if (use_optional_buffer(cursor, "tp-profile")) {
     tp_harness_profile();
