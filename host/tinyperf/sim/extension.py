@@ -153,24 +153,26 @@ class ExtendedDevice:
             actual = zlib.crc32(self.buffers[index][:length])
         return None if actual == crc else f"e-[{command}: buffer {index} CRC {actual:08x}, expected {crc:08x}]"
 
-    def _checked_buffer(self, args: list[str], command: str) -> tuple[bytes | None, str | None]:
-        """`B LEN CRC`: the first LEN bytes of buffer B, if their CRC-32 is CRC (hex); the fill ends."""
+    def _use_buffer(self, args: list[str], command: str) -> bytes | None:
+        """`B LEN CRC`: the first LEN bytes of buffer B become the input if their CRC-32 is CRC (hex);
+        the fill ends. None, or the error reply (as the firmware's use_buffer)."""
         ref, error = self._buffer_ref(args, command)
         if ref is None:
-            return None, error
+            return reply_bytes([str(error)])
         error = self._crc_error(ref, command)
         index, length, _ = ref
         with self.lock:
             self._end_fills(index)
-            return (None, error) if error is not None else (bytes(self.buffers[index][:length]), None)
+            if error is not None:
+                return reply_bytes([error])
+            self.device.buffer = bytearray(self.buffers[index][:length])
+        return None
 
     def _infer(self, args: list[str]) -> bytes:
         """`tp-infer B LEN CRC N W [results]`: checks the buffer, then answers exactly as `infer N W`
         (with `results`, only its m-results line: accuracy runs need no timestamps)."""
-        data, error = self._checked_buffer(args, "tp-infer")
-        if data is None:
-            return reply_bytes([str(error)])
-        self.device.buffer = bytearray(data)
+        if (refused := self._use_buffer(args, "tp-infer")) is not None:
+            return refused
         rest = " ".join(args[3:5]) or "1"
         reply = self.device.handle(f"infer {rest}")
         if args[5:6] == ["results"]:
@@ -231,11 +233,8 @@ class ExtendedDevice:
         cycles, as our firmware's ref engine reports them: `m-tp-op-[index,OP_TYPE,cycles]`, then the total."""
         if not self.device.op_cycles:
             return reply_bytes(["e-[tp-profile: this device has no per-operator timing]"])
-        if args:
-            data, error = self._checked_buffer(args, "tp-profile")
-            if data is None:
-                return reply_bytes([str(error)])
-            self.device.buffer = bytearray(data)
+        if args and (refused := self._use_buffer(args, "tp-profile")) is not None:
+            return refused
         factor = self.device.command_factor()
         self.device.infer_once(bytes(self.device.buffer), factor)
         lines = [f"m-tp-op-[{i},{op},{round(cycles * factor)}]" for i, (op, cycles) in enumerate(self.device.op_cycles)]
@@ -258,11 +257,8 @@ class ExtendedDevice:
         arrivals = args[2] if len(args) > 2 else "periodic"
         if rate <= 0 or count <= 0 or arrivals not in ("periodic", "poisson"):
             return reply_bytes(["e-[tp-duty needs RATE>0 COUNT>0 periodic|poisson [SEED [B LEN CRC]]]"])
-        if len(args) > 4:
-            data, error = self._checked_buffer(args[4:], "tp-duty")
-            if data is None:
-                return reply_bytes([str(error)])
-            device.buffer = bytearray(data)
+        if len(args) > 4 and (refused := self._use_buffer(args[4:], "tp-duty")) is not None:
+            return refused
         span = count / rate
         rng = random.Random(c_atoi(args[3]) if len(args) > 3 else 0)
         times = ([k / rate for k in range(count)] if arrivals == "periodic"
