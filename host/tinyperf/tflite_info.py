@@ -61,16 +61,42 @@ def builtin_names() -> dict[int, str]:
     return {v: k for k, v in vars(schema_fb.BuiltinOperator).items() if not k.startswith("_")}
 
 
-def _shape(tensor) -> list[int]:  # type: ignore[no-untyped-def]
+def tensor_shape(tensor) -> list[int]:  # type: ignore[no-untyped-def]
     """A scalar tensor has no shape vector in the flatbuffer."""
     return [] if tensor.shape is None else [int(d) for d in tensor.shape]
 
 
-def _tensor_spec(tensor) -> TensorSpec:  # type: ignore[no-untyped-def]
+def tensor_quantization(tensor) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    """(scale, zero point) of the tensor (its first channel's when per-channel), (0.0, 0) if none."""
     q = tensor.quantization
     scale = float(q.scale[0]) if q is not None and q.scale is not None and len(q.scale) else 0.0
     zp = int(q.zeroPoint[0]) if q is not None and q.zeroPoint is not None and len(q.zeroPoint) else 0
-    return TensorSpec(tuple(_shape(tensor)), _TFLITE_DTYPES.get(tensor.type, "int8"), scale, zp)
+    return scale, zp
+
+
+def _tensor_spec(tensor) -> TensorSpec:  # type: ignore[no-untyped-def]
+    scale, zp = tensor_quantization(tensor)
+    return TensorSpec(tuple(tensor_shape(tensor)), _TFLITE_DTYPES.get(tensor.type, "int8"), scale, zp)
+
+
+def parse_flatbuffer(data: bytes, source: str):  # type: ignore[no-untyped-def]
+    """The model's object tree; raises ModelError naming `source` if the bytes are not a .tflite."""
+    from tflite_micro.python.tflite_micro import runtime
+
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise ModelError(f"{source}: not a TensorFlow Lite flatbuffer (no 'TFL3' identifier)")
+    try:
+        model = runtime.convert_bytearray_to_object(bytearray(data))
+        _ = model.subgraphs[0]  # a model without a subgraph is as unusable as a truncated one
+    except Exception as e:  # flatbuffers raises assorted errors on truncated data
+        raise ModelError(f"{source}: cannot parse the flatbuffer ({e}); is the file truncated?") from e
+    return model
+
+
+def op_type_of(model, op) -> str:  # type: ignore[no-untyped-def]
+    """The builtin operator's name (CONV_2D...), or CUSTOM."""
+    code = model.operatorCodes[op.opcodeIndex]
+    return builtin_names().get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
 
 
 def _macs(op_type: str, out_elems: int, weights_shape: tuple[int, ...]) -> int:
@@ -86,22 +112,13 @@ def _macs(op_type: str, out_elems: int, weights_shape: tuple[int, ...]) -> int:
 
 def read_model_info(data: bytes, source: str = "model") -> ModelInfo:
     """Parse a tflite flatbuffer; raises ModelError naming `source` if it is not one."""
-    from tflite_micro.python.tflite_micro import runtime
-
-    if len(data) < 8 or data[4:8] != b"TFL3":
-        raise ModelError(f"{source}: not a TensorFlow Lite flatbuffer (no 'TFL3' identifier)")
-    try:
-        model = runtime.convert_bytearray_to_object(bytearray(data))
-        graph = model.subgraphs[0]
-    except Exception as e:  # flatbuffers raises assorted errors on truncated data
-        raise ModelError(f"{source}: cannot parse the flatbuffer ({e}); is the file truncated?") from e
-    names = builtin_names()
+    model = parse_flatbuffer(data, source)
+    graph = model.subgraphs[0]
     ops = []
     for i, op in enumerate(graph.operators):
-        code = model.operatorCodes[op.opcodeIndex]
-        op_type = names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
-        out_elems = int(np.prod([int(d) for d in _shape(graph.tensors[op.outputs[0]])]))
-        weights = tuple(_shape(graph.tensors[op.inputs[1]])) if op_type in _MAC_OPS else ()
+        op_type = op_type_of(model, op)
+        out_elems = int(np.prod(tensor_shape(graph.tensors[op.outputs[0]])))
+        weights = tuple(tensor_shape(graph.tensors[op.inputs[1]])) if op_type in _MAC_OPS else ()
         ops.append(OpInfo(i, op_type, _macs(op_type, out_elems, weights), out_elems))
     constant_buffers = {t.buffer for t in graph.tensors if t.buffer}
     parameter_bytes = sum(

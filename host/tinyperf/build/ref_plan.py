@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from tinyperf.errors import ModelError
-from tinyperf.tflite_info import builtin_names
+from tinyperf.tflite_info import op_type_of, parse_flatbuffer, tensor_quantization, tensor_shape
 
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "AVERAGE_POOL_2D", "RESHAPE", "SOFTMAX", "ADD")
 _SAME, _VALID = 0, 1  # tflite Padding
@@ -112,26 +112,18 @@ class _Reader:
     """The flatbuffer's main subgraph, with the questions the planner asks of it."""
 
     def __init__(self, data: bytes, source: str) -> None:
-        from tflite_micro.python.tflite_micro import runtime
-
-        try:
-            self.model = runtime.convert_bytearray_to_object(bytearray(data))
-            self.graph = self.model.subgraphs[0]
-        except Exception as e:  # flatbuffers raises assorted errors on truncated data
-            raise ModelError(f"{source}: cannot parse the flatbuffer ({e})") from e
+        self.model = parse_flatbuffer(data, source)
+        self.graph = self.model.subgraphs[0]
         self.source = source
-        self.names = builtin_names()
 
     def op_type(self, op) -> str:  # type: ignore[no-untyped-def]
-        code = self.model.operatorCodes[op.opcodeIndex]
-        return self.names.get(max(code.builtinCode, code.deprecatedBuiltinCode), "CUSTOM")
+        return op_type_of(self.model, op)
 
     def tensor(self, index: int):  # type: ignore[no-untyped-def]
         return self.graph.tensors[index]
 
     def shape(self, index: int) -> list[int]:
-        shape = self.tensor(index).shape
-        return [] if shape is None else [int(d) for d in shape]
+        return tensor_shape(self.tensor(index))
 
     def data(self, index: int) -> np.ndarray | None:
         buffer = self.model.buffers[self.tensor(index).buffer]
@@ -142,12 +134,10 @@ class _Reader:
         return [] if q is None or q.scale is None else [float(s) for s in q.scale]
 
     def zero_point(self, index: int) -> int:
-        q = self.tensor(index).quantization
-        return 0 if q is None or q.zeroPoint is None or len(q.zeroPoint) == 0 else int(q.zeroPoint[0])
+        return tensor_quantization(self.tensor(index))[1]
 
     def scale(self, index: int) -> float:
-        scales = self.scales(index)
-        return scales[0] if scales else 0.0
+        return tensor_quantization(self.tensor(index))[0]
 
 
 class _Planner:
