@@ -19,7 +19,7 @@ from tinyperf.arena import arena_estimate_bytes
 from tinyperf.boards import Board, get_board
 from tinyperf.build.builders import BUILDERS, BuildJob, copy_outputs
 from tinyperf.build.generated import firmware_config, write_generated
-from tinyperf.build.ref_plan import build_plan, write_plan
+from tinyperf.build.ref_plan import Plan, build_plan, write_plan
 from tinyperf.errors import ConfigError, ModelError
 from tinyperf.models import get_entry, resolve_model, sha256_of
 from tinyperf.resources import data_dir
@@ -105,17 +105,19 @@ def built_for(builds_dir: Path, board_id: str, benchmark: str) -> BuildManifest:
     return manifest
 
 
-def _engine(request: BuildRequest, builder: str, tflm_dir: Path | None, model: bytes) -> str:
-    """auto: TFLM where there is one, else the ref engine if it runs the model, else the test engine."""
-    if request.engine != "auto":
-        return request.engine
-    if tflm_dir is not None or builder == "platformio":
-        return "tflm"
-    try:
-        build_plan(model, "model")
-    except ModelError:
-        return "test"
-    return "ref"
+def _engine_and_plan(request: BuildRequest, builder: str, tflm_dir: Path | None, model: bytes,
+                     model_name: str) -> tuple[str, Plan | None]:
+    """auto: TFLM where there is one, else the ref engine if it runs the model, else the test engine.
+    The ref engine's plan comes with it, made once (an explicit --engine ref on a model it cannot run
+    raises the plan's ModelError, which names the operator)."""
+    if request.engine == "auto" and (tflm_dir is not None or builder == "platformio"):
+        return "tflm", None
+    if request.engine == "auto":
+        try:
+            return "ref", build_plan(model, model_name)
+        except ModelError:
+            return "test", None
+    return request.engine, build_plan(model, model_name) if request.engine == "ref" else None
 
 
 def _check_buildable(board: Board, request: BuildRequest) -> str:
@@ -141,7 +143,7 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
     tflm_dir = request.tflm_dir or (Path(env_tflm) if env_tflm else None)
     model = resolve_model(request.benchmark, request.model)
     model_bytes = model.path.read_bytes()
-    engine = _engine(request, builder_name, tflm_dir, model_bytes)
+    engine, plan = _engine_and_plan(request, builder_name, tflm_dir, model_bytes, model.path.name)
     if engine == "tflm" and builder_name == "cmake" and tflm_dir is None:
         raise ConfigError("--engine tflm with CMake needs a TFLM tree: --tflm-dir DIR or TFLM_DIR (made by TFLM's "
                           "create_tflm_tree.py at commit " + TFLM_PINNED_COMMIT + "); or --engine test")
@@ -152,8 +154,8 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
                              request.timestamp_mode == "energy", arena)
     folder = builds_folder(request.builds_dir, board.id).resolve()
     write_generated(config, model_bytes, model.path.name, folder / "generated")
-    if engine == "ref":
-        write_plan(model_bytes, model.path.name, folder / "generated")
+    if plan is not None:
+        write_plan(plan, model.path.name, folder / "generated")
     job = BuildJob(board, engine, data_dir("firmware"), folder / "generated", folder / builder_name, tflm_dir)
     built = BUILDERS.get(builder_name)().build(job)
     elf = copy_outputs(built.elf, folder)

@@ -338,8 +338,6 @@ def build_plan(data: bytes, source: str) -> Plan:
                 (reader.scale(graph_out), reader.zero_point(graph_out)))
 
 
-def write_plan(model: bytes, model_name: str, folder: Path) -> Plan:
-    plan = build_plan(model, model_name)
+def write_plan(plan: Plan, model_name: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "model_plan.c").write_text(plan.source(model_name), encoding="ascii")
-    return plan
