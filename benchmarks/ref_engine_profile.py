@@ -12,15 +12,16 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from tinyperf.benchmarks.device_math import format_results
 from tinyperf.build.firmware import BuildRequest, build_firmware, builds_folder
+from tinyperf.emulate import run_stdio
 from tinyperf.models import get_entry, resolve_model
 from tinyperf.profile import run_profile
+from tinyperf.protocol.legacy import load_commands
 from tinyperf.sim.engine import TflmEngine
 from tinyperf.smoke.store import smoke_dataset
 
@@ -37,13 +38,8 @@ def exact_matches(benchmark: str, builds: Path, inputs: int) -> tuple[int, int]:
     window = get_entry(benchmark).input.bin_bytes
     datas = ([files[0].read_bytes()[i * 2048 : i * 2048 + window] for i in range(inputs)] if benchmark == "ad01"
              else [p.read_bytes() for p in files[:inputs]])
-    script = ""
-    for data in datas:
-        hex_text = data.hex()
-        script += f"db load {len(data)}%" + "".join(f"db {hex_text[i:i + 64]}%" for i in range(0, len(hex_text), 64))
-        script += "infer 1 0%"
-    out = subprocess.run([str(elf), "--stdio"], input=script.encode(), capture_output=True, timeout=600).stdout
-    got = _RESULTS.findall(out.decode("ascii"))
+    commands = [command for data in datas for command in [*load_commands(data, 32), "infer 1 0"]]
+    got = _RESULTS.findall(run_stdio(elf, commands, 600.0))
     engine = TflmEngine(resolve_model(benchmark).path, get_entry(benchmark).input.bin_format)
     want = ["m-results-" + format_results(engine.run(data)) for data in datas]
     return sum(g == w for g, w in zip(got, want, strict=True)), len(want)

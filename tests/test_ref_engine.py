@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +15,10 @@ from tests.conftest import model_path, run_cli
 from tests.test_firmware import _build, _need
 from tinyperf.benchmarks.device_math import format_results, reconstruction_error
 from tinyperf.build.ref_plan import build_plan, quantize_multiplier, same_padding
+from tinyperf.emulate import run_stdio
 from tinyperf.errors import ModelError
 from tinyperf.models import get_entry
+from tinyperf.protocol.legacy import load_commands
 from tinyperf.sim.engine import TflmEngine
 from tinyperf.smoke.store import smoke_dataset
 
@@ -25,17 +26,10 @@ _RESULTS = re.compile(r"m-results-\[[^\]]*\]")
 INPUTS_PER_MODEL = 8
 
 
-def _load_commands(data: bytes) -> str:
-    """Legacy `db load` + 32-byte hex chunks (each command within the 80-character buffer)."""
-    hex_text = data.hex()
-    return f"db load {len(data)}%" + "".join(f"db {hex_text[i:i + 64]}%" for i in range(0, len(hex_text), 64))
-
-
 def _device_results(elf: Path, inputs: list[bytes]) -> list[str]:
-    script = "".join(_load_commands(data) + "infer 1 0%" for data in inputs)
-    done = subprocess.run([str(elf), "--stdio"], input=script.encode(), capture_output=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    return _RESULTS.findall(done.stdout.decode("ascii"))
+    """Each input loaded with legacy `db` commands (32-byte chunks), then `infer 1 0`."""
+    commands = [command for data in inputs for command in [*load_commands(data, 32), "infer 1 0"]]
+    return _RESULTS.findall(run_stdio(elf, commands))
 
 
 def _smoke_inputs(benchmark: str) -> list[bytes]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tinyperf.boards import Board
-from tinyperf.errors import ConfigError, LinkError
+from tinyperf.errors import ConfigError, LinkError, ToolError
 from tinyperf.tools import require_tool, stop_process
 
 START_TIMEOUT_S = 20.0
@@ -90,3 +90,17 @@ def start_emulated_board(board: Board, firmware: Path) -> EmulatedBoard:
     argv = [str(firmware)]
     process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     return EmulatedBoard(_first_line(process, "stdout", None, f"the host build {firmware}"), process, argv)
+
+
+def run_stdio(firmware: Path, commands: list[str], timeout_s: float = 300.0) -> str:
+    """The posix build's `--stdio` mode: `commands` (each ended by `%`) in, every reply out, for scripts
+    that check what the firmware answers without a pty (the core drops text sent while it is busy, so
+    the commands must be ones it runs without reading more: legacy db/infer)."""
+    script = "".join(f"{command}%" for command in commands).encode("ascii")
+    try:
+        done = subprocess.run([str(firmware), "--stdio"], input=script, capture_output=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as e:
+        raise ToolError(f"{firmware} --stdio did not finish {len(commands)} commands in {timeout_s:.0f} s") from e
+    if done.returncode != 0:
+        raise ToolError(f"{firmware} --stdio exited {done.returncode}: {done.stderr.decode(errors='replace')[-300:]}")
+    return done.stdout.decode("ascii", "backslashreplace")
