@@ -28,6 +28,17 @@ const char *tp_port_bauds(void) { return "115200,2000000"; }
 
 uint32_t tp_port_time_us(void) { return fake_clock_us += 7u; }
 
+uint32_t tp_port_ticks(void) { return fake_clock_us; }
+
+uint32_t tp_port_ticks_hz(void) { return 1000000u; }
+
+/* tp-duty's sleep: the fake clock jumps to the deadline instead of waiting (each call must return). */
+void tp_port_sleep_until(uint32_t deadline_us) {
+  if ((int32_t)(deadline_us - fake_clock_us) > 0) {
+    fake_clock_us = deadline_us;
+  }
+}
+
 void tp_port_timestamp_pulse(void) {}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

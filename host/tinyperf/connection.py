@@ -33,6 +33,7 @@ class ConnectionSettings:
     fast_baud: int | None = None  # extension only: switch to this rate after negotiating
     timeout_s: float = 5.0
     passthrough: bool = False  # through an energy-mode interface board: legacy only
+    outputs: int | None = None  # values each result vector must hold (the model's output spec)
 
 
 class Connection:
@@ -60,19 +61,19 @@ class Connection:
 
     def _choose_protocol(self, legacy: LegacyClient) -> Device:
         if self.settings.protocol == "legacy" or self.settings.passthrough:
-            return Device(legacy)
+            return Device(legacy, outputs=self.settings.outputs)
         self.caps = negotiate(legacy)
         if self.caps is None:
             if self.settings.protocol == "extended":
                 raise ConfigError("the device does not offer the tinyperf extension (it answered tp-caps% as an "
                                   "unknown command); use --protocol auto or legacy")
             self.journal({"event": "protocol", "protocol": "legacy", "why": "device answered tp-caps% unknown"})
-            return Device(legacy)
+            return Device(legacy, outputs=self.settings.outputs)
         client = ExtendedClient(self.link, self.caps, self.baud, self.settings.timeout_s, self.stats)
         self.journal({"event": "protocol", "protocol": "extended", "caps": repr(self.caps)})
         if self.settings.fast_baud and self.settings.fast_baud != self.baud:
             self._switch_baud(client, self.settings.fast_baud)
-        return Device(client)
+        return Device(client, outputs=self.settings.outputs)
 
     def _set_baud(self, client: ExtendedClient | None, baud: int) -> None:
         self.link.set_baud(baud)

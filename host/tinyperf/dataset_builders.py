@@ -4,17 +4,17 @@ Expected raw layouts (as the datasets are distributed):
   kws01  Speech Commands v2: <word>/<file>.wav, testing_list.txt, _background_noise_/*.wav
   vww01  person/ and non_person/ folders of images (the COCO-derived VWW split)
   ad01   ToyCar (ToyADMOS/DCASE 2020): test/normal_*.wav and test/anomaly_*.wav
-  ic01   CIFAR-10 python version: test_batch (pickle)
+  ic01   CIFAR-10 python version: test_batch (read by an allow-list unpickler, never plain pickle)
 """
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
+from tinyperf.archives import read_cifar_batch
 from tinyperf.errors import DatasetError
 from tinyperf.frontends.ad import ad_file
 from tinyperf.frontends.audio import SAMPLE_RATE, read_wav, resample
@@ -73,15 +73,7 @@ def _vww_rows(raw: Path) -> Iterator[Row]:
 
 def _ic_rows(raw: Path) -> Iterator[Row]:
     path = _require(raw / "test_batch", "CIFAR-10's python test_batch")
-    try:
-        with path.open("rb") as handle:
-            batch = pickle.load(handle, encoding="bytes")  # the user's own CIFAR-10 file
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        labels = list(batch[b"labels"])
-    except (pickle.UnpicklingError, KeyError, EOFError, ValueError) as e:
-        raise DatasetError(f"{path}: not a CIFAR-10 python batch ({e})") from e
-    if data.ndim != 2 or data.shape[1] != 3072:
-        raise DatasetError(f"{path}: data has shape {data.shape}, expected N x 3072")
+    data, labels = read_cifar_batch(path)  # the user's own file: read without running its pickle
     for index, (row, label) in enumerate(zip(data, labels, strict=True)):
         pixels = row.reshape(3, 32, 32).transpose(1, 2, 0)  # CHW planes -> HWC bytes
         yield Row(f"cifar10_test_{index:05d}", int(label), pixels_to_bytes(pixels), {"index": index})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -44,6 +45,20 @@ class InferResult:
         return (self.end_us - self.start_us) % LAP_US_WRAP
 
 
+def checked_results(values: tuple[float, ...], expected: int | None, command: str) -> tuple[float, ...]:
+    """A result vector as the model's output spec allows it: `expected` values (when known), all finite.
+    Checked before anything journals or scores it, so a broken reply is a protocol error the run
+    recovers from, never a record that poisons scoring and every --resume after it."""
+    if expected is not None and len(values) != expected:
+        raise ProtocolError(f"the device answered {command!r} with {len(values)} result values; the model has "
+                            f"{expected} outputs")
+    if not all(math.isfinite(v) for v in values):
+        shown = ", ".join(repr(v) for v in values[:12])
+        raise ProtocolError(f"the device answered {command!r} with non-finite results [{shown}]: NaN or inf is "
+                            "no score (a broken model, arena or output conversion)")
+    return values
+
+
 def _single(reply_events: list, what: str, command: str):  # type: ignore[no-untyped-def]
     if len(reply_events) != 1:
         raise ProtocolError(f"expected one {what} line in the reply to {command!r}, got {len(reply_events)}")
@@ -69,10 +84,16 @@ class Device:
     buffer 0), and `stage`/`start_*`/`finish_*` overlap the next input's download with an inference.
     """
 
-    def __init__(self, client: LegacyClient | ExtendedClient, chunk_bytes: int = 31) -> None:
+    def __init__(self, client: LegacyClient | ExtendedClient, chunk_bytes: int = 31,
+                 outputs: int | None = None) -> None:
         self.client = client
         self.chunk_bytes = chunk_bytes
+        self.outputs = outputs  # values each result must hold (None: not known, e.g. `tinyperf flash`)
         self._loaded: Staged | None = None
+
+    def _results(self, reply: Reply, command: str) -> tuple[float, ...]:
+        values = _single(reply.of_type(Results), "m-results", command).values
+        return checked_results(values, self.outputs, command)
 
     @property
     def extended(self) -> ExtendedClient | None:
@@ -132,7 +153,8 @@ class Device:
 
     def infer(self, count: int, warmup: int, timeout_s: float) -> InferResult:
         command = self._infer_command(count, warmup)
-        return _infer_result(command, self.client.command(command, timeout_s), count, warmup)
+        reply = self.client.command(command, timeout_s)
+        return _infer_result(command, reply, count, warmup, self._results(reply, command))
 
     def start_results_only(self, staged: Staged, timeout_s: float) -> int:
         """One inference whose reply is only its m-results line (fewer bytes back per accuracy sample)."""
@@ -142,7 +164,7 @@ class Device:
     def finish_results_only(self, ticket: int) -> tuple[float, ...]:
         assert self.extended is not None
         reply = self.extended.finish(ticket)
-        return _single(reply.of_type(Results), "m-results", reply.command).values
+        return self._results(reply, reply.command)
 
     def start_slide(self, staged: Staged, window: int, stride: int, timeout_s: float) -> int:
         """Device-side sliding windows: one inference per `window` bytes, `stride` apart."""
@@ -169,7 +191,7 @@ class Device:
     def finish_slide(self, ticket: int, expected_windows: int) -> list[tuple[float, ...]]:
         assert self.extended is not None
         reply = self.extended.finish(ticket)
-        values = [r.values for r in reply.of_type(Results)]
+        values = [checked_results(r.values, self.outputs, reply.command) for r in reply.of_type(Results)]
         if len(values) != expected_windows:
             raise ProtocolError(f"{reply.command!r} answered {len(values)} windows, expected {expected_windows}")
         return values
@@ -182,16 +204,16 @@ class Device:
             raise ProtocolError(f"the device answered {command!r} with m-lap-us lines: it is in performance "
                                 "mode; energy runs need firmware built for energy mode (timestamp = GPIO edge)")
         if not reply.of_type(InferDone):
-            raise ProtocolError(f"reply to {command!r} has no m-infer-done; got {list(reply.lines)}")
-        return _single(reply.of_type(Results), "m-results", command).values
+            raise ProtocolError(f"reply to {command!r} has no m-infer-done; got {list(reply.lines)[-3:]}")
+        return self._results(reply, command)
 
     def results(self) -> tuple[float, ...]:
-        return _single(self.client.command("results").of_type(Results), "m-results", "results%").values
+        return self._results(self.client.command("results"), "results%")
 
 
-def _infer_result(command: str, reply: Reply, count: int, warmup: int) -> InferResult:
+def _infer_result(command: str, reply: Reply, count: int, warmup: int, values: tuple[float, ...]) -> InferResult:
     laps = reply.of_type(LapUs)
     if len(laps) != 2 or not reply.of_type(InferDone):
-        raise ProtocolError(f"reply to {command!r} needs two m-lap-us lines and m-infer-done; got {list(reply.lines)}")
-    results = _single(reply.of_type(Results), "m-results", command)
-    return InferResult(count, warmup, laps[0].microseconds, laps[1].microseconds, results.values)
+        raise ProtocolError(f"reply to {command!r} needs two m-lap-us lines and m-infer-done; "
+                            f"got {list(reply.lines)[-4:]}")
+    return InferResult(count, warmup, laps[0].microseconds, laps[1].microseconds, values)

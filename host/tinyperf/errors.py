@@ -26,15 +26,16 @@ class LinkError(TinyperfError):
 class DeviceTimeout(LinkError):
     """The device did not answer in time."""
 
-    def __init__(self, awaited: str, limit_s: float, tail: bytes) -> None:
+    def __init__(self, awaited: str, limit_s: float, tail: bytes, still_talking: bool = False) -> None:
         self.awaited = awaited
         self.limit_s = limit_s
         self.tail = tail
         shown = tail[-120:].decode("ascii", "backslashreplace")
-        super().__init__(
-            f"device did not answer {awaited} within {limit_s:.1f} s (last bytes received: {shown!r}); "
-            "check the port, the baud rate and that the firmware is running"
-        )
+        advice = ("it kept sending without ever ending its reply: check that the port is the device's and the "
+                  "firmware speaks the MLPerf Tiny protocol" if still_talking else
+                  "check the port, the baud rate and that the firmware is running")
+        super().__init__(f"device did not answer {awaited} within {limit_s:.1f} s (last bytes received: "
+                         f"{shown!r}); {advice}")
 
 
 class ProtocolError(TinyperfError):

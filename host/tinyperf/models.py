@@ -8,6 +8,7 @@ reported as "custom" everywhere.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tempfile
 import urllib.error
@@ -71,6 +72,11 @@ class ModelEntry(BaseModel):
     prediction_map: tuple[int, ...] | None = None  # model output index -> official class index
     fits_official_datasets: bool = True
     not_official_note: str | None = None
+
+    @property
+    def result_count(self) -> int:
+        """Values in each `m-results` line: one score (the AD reconstruction error) or one per output."""
+        return 1 if self.scoring == "auc" else math.prod(self.output.shape)
 
     def official_class(self, output_index: int) -> int:
         return self.prediction_map[output_index] if self.prediction_map else output_index

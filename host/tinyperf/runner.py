@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
+import math
 import platform
 import sys
 import traceback
@@ -38,7 +39,7 @@ from tinyperf.ports import board_port
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
 from tinyperf.scoring import auc_text
-from tinyperf.session import Session, finished_samples, journaled_request
+from tinyperf.session import Session, SessionWriteError, finished_samples, journaled_request
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board
 from tinyperf.smoke.store import smoke_dataset
 from tinyperf.store import dataset_hash, file_sha256, index_session
@@ -186,10 +187,13 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     done: dict[str, dict] = {}
     if resume is not None:
         session = Session(resume)
-        done = finished_samples(session)
-        session.journal({"event": "resume", "finished_samples": len(done)})
+        session.lock()
+        torn = session.mend_torn_journal()
+        done = finished_samples(session, lambda record: record_fits(record, entry))
+        session.journal({"event": "resume", "finished_samples": len(done), **({"torn_line": torn} if torn else {})})
     else:
         session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
+        session.lock()
         session.journal({"event": "start", "request": _jsonable(asdict(request))})
     try:
         with contextlib.ExitStack() as stack:
@@ -208,7 +212,8 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
             connection, device, identity, link = shards[0]
             if request.mode == "performance":
                 inputs, dataset_note = _perf_inputs(entry, samples)
-                figures = run_performance(device, inputs, request.performance, session.journal, progress)
+                figures = run_performance(device, inputs, request.performance, session.journal, progress,
+                                          realtime_clock=_real_silicon(board))
                 if request.single_stream:
                     figures["single_stream"] = run_single_stream(device, inputs[0][1], request.single_stream,
                                                                  figures["latency_ms"], session.journal, progress)
@@ -218,7 +223,8 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
             elif request.mode == "energy":
                 assert monitor is not None
                 inputs, dataset_note = _perf_inputs(entry, samples)
-                figures = run_energy(device, monitor, inputs, request.performance, session.journal, progress)
+                figures = run_energy(device, monitor, inputs, request.performance, session.journal, progress,
+                                     realtime_clock=_real_silicon(board) and not monitor_spec.simulated)
                 if request.duty_rate_hz:
                     figures["duty_cycle"] = run_duty_cycle(device, monitor, inputs[0][1], request.duty_rate_hz,
                                                            request.duty_requests, request.duty_arrivals,
@@ -238,9 +244,10 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
         raise RunInterrupted(f"interrupted; finished samples are journaled in {session.root}: continue with "
                              f"`tinyperf run --resume {session.root}`") from None
     except Exception as e:
-        (session.root / "error.txt").write_text(f"{e}\n\n{traceback.format_exc()}", encoding="utf-8")
-        session.journal({"event": "error", "message": str(e)})
-        if request.mode == "accuracy":  # the journal holds every finished sample
+        with contextlib.suppress(OSError, SessionWriteError):  # a read-only folder must not hide the cause
+            (session.root / "error.txt").write_text(f"{e}\n\n{traceback.format_exc()}", encoding="utf-8")
+            session.journal({"event": "error", "message": str(e)})
+        if request.mode == "accuracy" and _has_finished_samples(session):
             e.add_note(f"finished samples are journaled: continue with `tinyperf run --resume {session.root}`")
         raise
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
@@ -248,6 +255,32 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     _write_results(request, outcome, entry)
     _index(session)
     return outcome
+
+
+def _real_silicon(board: Board) -> bool:
+    """A real board keeps real time: its clock cannot count more than the host waited."""
+    return not board.simulated and board.emulator is None
+
+
+def _has_finished_samples(session: Session) -> bool:
+    try:
+        return bool(finished_samples(session))
+    except ConfigError:
+        return False
+
+
+def record_fits(record: dict, entry: ModelEntry) -> bool:
+    """Whether a journaled sample record can be scored for this model (finite numbers of the right count)."""
+    def number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    if not isinstance(record.get("label"), int):
+        return False
+    if entry.scoring == "auc":
+        return number(record.get("score"))
+    values = record.get("values")
+    return (isinstance(values, list) and len(values) == entry.result_count and all(map(number, values))
+            and isinstance(record.get("prediction"), int) and 0 <= record["prediction"] < len(entry.labels))
 
 
 def _write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | None) -> None:
@@ -318,12 +351,12 @@ def _connect_shards(board: Board, request: RunRequest, model: ResolvedModel, ent
         else:
             url, sim = _port_for(board, request, model, entry, stack, wire, firmware)
         log = session.log_path if index == 0 else session.root / f"log-{index}.txt"
-        connected.append(_connect(board, request, url, sim, stack, session, log, index))
+        connected.append(_connect(board, request, entry, url, sim, stack, session, log, index))
     return connected
 
 
-def _connect(board: Board, request: RunRequest, url: str, sim: SimBoardProcess | None, stack: contextlib.ExitStack,
-             session: Session, log: Path, index: int) -> Connected:
+def _connect(board: Board, request: RunRequest, entry: ModelEntry, url: str, sim: SimBoardProcess | None,
+             stack: contextlib.ExitStack, session: Session, log: Path, index: int) -> Connected:
     baud = request.baud or board.baud
     link: Link = stack.enter_context(RecordingLink(open_link(url, baud), log))
     fault_plan = FaultPlan.parse(request.faults) if request.faults else None
@@ -331,7 +364,7 @@ def _connect(board: Board, request: RunRequest, url: str, sim: SimBoardProcess |
         link = FaultLink(link, replace(fault_plan, seed=fault_plan.seed + index), sim)
         session.journal({"event": "faults", "plan": fault_plan.describe(), "board": index})
     settings = ConnectionSettings(baud, request.protocol, request.fast_baud, request.timeout_s,
-                                  request.interface_board)
+                                  request.interface_board, outputs=entry.result_count)
     connection = Connection(link, settings, _reset_action(board, sim), session.journal)
     device = connection.open()
     identity = device.identify()

@@ -12,6 +12,7 @@ from tinyperf.errors import LinkError
 from tinyperf.link.base import Link
 
 _POLL_S = 0.05
+READ_CHUNK = 1 << 16  # most bytes one read takes: what a caller holds at once stays bounded
 
 
 def explain_open_error(url: str, error: Exception) -> str:
@@ -41,6 +42,7 @@ class SerialLink(Link):
         # RFC 2217 (a remote port, e.g. ser2net under labgrid) renegotiates the port with the server on
         # every timeout change: keep one poll timeout there and let a wait overshoot by at most _POLL_S
         self._fixed_timeout = url.startswith("rfc2217://")
+        self._socket = url.startswith("socket://")
 
     @classmethod
     def open(cls, url: str, baud: int) -> SerialLink:
@@ -68,8 +70,13 @@ class SerialLink(Link):
                 if not self._fixed_timeout:
                     self._port.timeout = min(_POLL_S, max(deadline.remaining(), 0.001))
                 data = self._port.read(1)
-                if data and self._port.in_waiting:
-                    data += self._port.read(self._port.in_waiting)
+                waiting = self._port.in_waiting if data else 0
+                if waiting and self._socket:
+                    # a socket's in_waiting only says "readable" (1): take what is there without waiting
+                    self._port.timeout = 0
+                    data += self._port.read(READ_CHUNK)
+                elif waiting:
+                    data += self._port.read(min(waiting, READ_CHUNK))
             except (serial.SerialException, OSError) as e:
                 raise LinkError(f"reading from {self.url} failed: {e}") from e
             if data or deadline.expired():

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import re
 import statistics
+import time
 from dataclasses import asdict, dataclass
 
 from tinyperf.dut import Device
 from tinyperf.errors import ProtocolError
 from tinyperf.modes import Journal, NoProgress, ProgressSink
+from tinyperf.modes.clock import calibrate, check_device_clock
 from tinyperf.modes.performance import PerformanceSettings, infer_timeout_s, measure_windows, rule_problems
-from tinyperf.power.energy import naive_window_energy, window_energy
+from tinyperf.power.energy import EdgesInOneSample, naive_window_energy, window_energy
 from tinyperf.power.monitor import Monitor
 
 EDGE_WAIT_SLACK_S = 10.0
@@ -45,6 +47,10 @@ class EnergyWindow:
         return 1e3 * self.energy_j / self.seconds if self.seconds > 0 else float("nan")
 
 
+def monitor_name(monitor: Monitor) -> str:
+    return str(getattr(monitor, "name", "monitor"))
+
+
 def _measure(device: Device, monitor: Monitor, count: int, timeout_s: float) -> tuple:
     trace = monitor.trace
     assert trace is not None, "start the monitor's acquisition first"
@@ -63,16 +69,28 @@ def run_energy(
     settings: PerformanceSettings = PerformanceSettings(),
     journal: Journal = lambda record: None,
     progress: ProgressSink = NoProgress(),
+    realtime_clock: bool = False,
 ) -> dict:
+    """The windows of performance mode timed by the monitor's edges. `realtime_clock`: a real monitor,
+    whose timeline cannot run ahead of the host clock."""
     progress.start("energy windows", settings.windows + 1)
     device.load(inputs[0][1])
-    calibration, _ = _measure(device, monitor, 1, 60.0)
-    latency_s = max(calibration.seconds, 1e-6)
-    journal({"event": "calibration", "latency_s": latency_s, "energy_j": calibration.energy_j})
+
+    def calibration_window(count: int) -> float:
+        try:
+            return _measure(device, monitor, count, 60.0)[0].seconds
+        except EdgesInOneSample:
+            return 0.0  # shorter than one monitor sample: calibrate() runs more inferences
+
+    latency_s, calibrated_on = calibrate(calibration_window, realtime_clock, f"{monitor_name(monitor)} clock")
+    journal({"event": "calibration", "latency_s": latency_s, "count": calibrated_on})
     progress.advance()
 
     def measure(index: int, name: str, count: int, latency_s: float) -> EnergyWindow:
+        started = time.monotonic()
         measured, naive = _measure(device, monitor, count, infer_timeout_s(count, latency_s))
+        check_device_clock(measured.seconds, time.monotonic() - started, f"window {index} ({count} inferences)",
+                           realtime_clock, f"{monitor_name(monitor)} clock")
         return EnergyWindow(index, name, count, measured.start.time_s, measured.end.time_s,
                             (measured.start.uncertainty_s, measured.end.uncertainty_s), measured.seconds,
                             measured.energy_j, measured.uncertainty_j, naive)

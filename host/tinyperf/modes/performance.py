@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol, TypeVar
 
 from tinyperf.dut import Device
 from tinyperf.modes import Journal, NoProgress, ProgressSink
+from tinyperf.modes.clock import DeviceClockError, bounded_count, calibrate, check_device_clock
 
 MAX_ATTEMPTS_PER_WINDOW = 3
 # MLPerf Tiny run rules; settings may ask for shorter runs (quick checks), which are then marked invalid
@@ -45,7 +47,8 @@ class Window:
 
 
 def choose_count(latency_s: float, settings: PerformanceSettings) -> int:
-    return max(settings.min_inferences, math.ceil(settings.min_window_s * settings.margin / latency_s))
+    count = max(settings.min_inferences, math.ceil(settings.min_window_s * settings.margin / max(latency_s, 1e-9)))
+    return bounded_count(count, f"a {settings.min_window_s:g} s window at {1e6 * latency_s:.3f} us per inference")
 
 
 def infer_timeout_s(count: int, latency_s: float) -> float:
@@ -73,7 +76,7 @@ def rule_problems(windows: Sequence[TimedWindow]) -> list[str]:
 
 
 def summarize(windows: list[Window]) -> dict:
-    throughputs = [w.throughput for w in windows]
+    throughputs = [w.throughput for w in windows]  # finite: a window the clock did not count is refused
     median = statistics.median(throughputs)
     mean = statistics.fmean(throughputs)
     problems = rule_problems(windows)
@@ -114,7 +117,7 @@ def measure_windows(
             journal({"event": event, **asdict(window)})  # type: ignore[call-overload]  # windows are dataclasses
             if window.seconds >= settings.min_window_s:
                 break
-            latency_s = max(window.seconds, 1e-6) / count
+            latency_s = window.seconds / count  # > 0: measure() refuses a window its clock did not count
             count = choose_count(latency_s, settings)
         windows.append(window)
         progress.advance()
@@ -127,20 +130,29 @@ def run_performance(
     settings: PerformanceSettings = PerformanceSettings(),
     journal: Journal = lambda record: None,
     progress: ProgressSink = NoProgress(),
+    realtime_clock: bool = False,
 ) -> dict:
-    """Calibrate on one inference, then measure each window, growing N if one fell short."""
+    """Calibrate (growing the count until the device clock has counted enough), then measure each
+    window, growing N if one fell short. Every command's device time is held against the host clock;
+    `realtime_clock`: the device is real silicon, whose clock cannot run ahead of the host's."""
     progress.start("performance windows", settings.windows + 1)
     device.load(inputs[0][1])
-    calibration = device.infer(1, 0, timeout_s=60.0)
-    latency_s = max(calibration.elapsed_us, 1) / 1e6
-    journal({"event": "calibration", "latency_s": latency_s})
+    latency_s, calibrated_on = calibrate(lambda count: device.infer(count, 0, timeout_s=60.0).elapsed_us / 1e6,
+                                         realtime_clock)
+    journal({"event": "calibration", "latency_s": latency_s, "count": calibrated_on})
     progress.advance()
 
     def measure(index: int, name: str, count: int, latency_s: float) -> Window:
+        started = time.monotonic()
         result = device.infer(count, settings.warmup, infer_timeout_s(count + settings.warmup, latency_s))
         seconds = result.elapsed_us / 1e6
+        check_device_clock(seconds, time.monotonic() - started, f"window {index} ({count} inferences)",
+                           realtime_clock)
+        if seconds <= 0:
+            raise DeviceClockError(f"the device clock looks coarse or stopped: window {index} ({count} inferences) "
+                                   "counted 0 us")
         return Window(index, name, count, settings.warmup, result.start_us, result.end_us, seconds,
-                      count / seconds if seconds > 0 else math.inf, result.values)
+                      count / seconds, result.values)
 
     windows = measure_windows(device, inputs, settings, latency_s, measure, "window", journal, progress)
     figures = summarize(windows)

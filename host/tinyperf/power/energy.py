@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinyperf.errors import MonitorError
+
 LEVEL_SAMPLES = 8  # samples each side used to estimate the two levels
 
 
@@ -70,14 +72,27 @@ class WindowEnergy:
         end_power = abs(self.end.level_before_j) / self.period_s
         samples = self.end.sample - self.start.sample + 1
         noise = max(self.start.sample_noise_j, self.end.sample_noise_j)
-        return float(np.sqrt((start_power * self.start.uncertainty_s) ** 2 + (end_power * self.end.uncertainty_s) ** 2
-                             + samples * noise**2))
+        # hypot, not the squares' sum: samples of 1e200 J (a broken instrument) must not overflow to an error
+        return float(np.hypot(np.hypot(start_power * self.start.uncertainty_s, end_power * self.end.uncertainty_s),
+                              np.sqrt(float(samples)) * noise))
+
+
+class EdgesInOneSample(MonitorError):
+    """Both timestamp edges of a window fell in one monitor sample: the window is shorter than a sample."""
 
 
 def window_energy(energies: np.ndarray, start_sample: int, end_sample: int, period_s: float) -> WindowEnergy:
     """Energy strictly between the two edges: whole samples inside plus the inside share of each edge sample."""
-    if end_sample <= start_sample:
-        raise ValueError(f"end edge (sample {end_sample}) must come after start edge (sample {start_sample})")
+    if end_sample == start_sample:
+        raise EdgesInOneSample(f"both timestamp edges fell in monitor sample {start_sample}: the window lasted less "
+                               f"than one sample ({1e3 * period_s:g} ms); run more inferences per window or "
+                               "raise --monitor-rate")
+    if end_sample < start_sample:
+        raise MonitorError(f"the monitor reported the window's end edge (sample {end_sample}) before its start "
+                           f"edge (sample {start_sample}): its edge times went backwards")
+    if start_sample < 0 or end_sample >= len(energies):
+        raise MonitorError(f"edge samples {start_sample}..{end_sample} lie outside the {len(energies)} samples "
+                           "the monitor sent")
     start = locate_edge(energies, start_sample, period_s)
     end = locate_edge(energies, end_sample, period_s)
     inside = float(np.sum(energies[start_sample + 1 : end_sample]))

@@ -107,7 +107,7 @@ class Joulescope(StreamingMonitor):
             power = np.where(missing, 0.0, power)
         levels = np.asarray(data["signals"]["current_lsb"]["value"]).astype(bool)
         with self._changed:
-            trace.edges.extend(falling_edges(levels, self._pin_high, trace.samples))
+            trace.add_edges(falling_edges(levels, self._pin_high, trace.samples), self.name)
             trace.extend(power / self.rate_hz)
             self._last_data = time.monotonic()
             self._changed.notify_all()

@@ -48,7 +48,7 @@ class Lpm01a(StreamingMonitor):
         self.name = f"LPM01A at {link.url}"
         self.link = link
         self.reply_timeout_s = reply_timeout_s
-        self.splitter = LineSplitter()
+        self.splitter = LineSplitter(source=f"LPM01A at {link.url}")
         self.messages: deque[str] = deque()
         self.acquiring = False
         self._refused = ""
@@ -79,7 +79,7 @@ class Lpm01a(StreamingMonitor):
         if EVENT.match(line):
             if not self.trace.samples:
                 raise MonitorError(f"LPM01A reported '{line}' before its first sample")
-            self.trace.edges.append(self.trace.samples - 1)
+            self.trace.add_edges([self.trace.samples - 1], self.name)
             return
         stamp = TIMESTAMP.match(line)
         if stamp:

@@ -135,5 +135,5 @@ class Otii(StreamingMonitor):
                 edges.append(int(float(change["timestamp"]) * self.rate_hz))
             self._pin_high = high
         with self._changed:
-            trace.edges.extend(edges)
+            trace.add_edges(edges, self.name)
         self._fetched["i1"] = start + len(data["values"])

@@ -41,12 +41,19 @@ class Ppk2(StreamingMonitor):
 
     # ---- commands -------------------------------------------------------------------------------
     def identify(self) -> dict[str, str]:
-        if self.api.get_modifiers() is None:
-            raise MonitorError(f"{self.name} sent no metadata (ending 'END') within 0.5 s; check that it is a "
-                               f"PPK2 (USB {', '.join(self.profile.usb_ids)}) and that no other program has it open")
-        modifiers = self.api.modifiers
-        return {"hardware": str(modifiers["HW"]), "calibrated": str(modifiers["Calibrated"]),
-                "shunts (ohm)": ", ".join(f"{modifiers['R'][str(i)]:g}" for i in range(5))}
+        """The metadata block, which ppk2-api parses; anything it cannot parse is a named MonitorError (the
+        library lets UnicodeDecodeError, TypeError or IndexError through on a device that is not a PPK2)."""
+        not_ppk2 = (f"check that it is a PPK2 (USB {', '.join(self.profile.usb_ids)}) and that no other program "
+                    "has it open")
+        try:
+            if self.api.get_modifiers() is None:
+                raise MonitorError(f"{self.name} sent no metadata (ending 'END') within 0.5 s; {not_ppk2}")
+            modifiers = self.api.modifiers
+            return {"hardware": str(modifiers["HW"]), "calibrated": str(modifiers["Calibrated"]),
+                    "shunts (ohm)": ", ".join(f"{float(modifiers['R'][str(i)]):g}" for i in range(5))}
+        except (UnicodeDecodeError, TypeError, IndexError, KeyError, ValueError, AttributeError) as e:
+            raise MonitorError(f"{self.name} sent metadata that does not parse ({type(e).__name__}: "
+                               f"{str(e)[:80]}); {not_ppk2}") from None
 
     def configure(self, voltage_v: float, rate_hz: int) -> None:
         self.profile.check_setup(voltage_v, rate_hz)
@@ -103,7 +110,7 @@ class Ppk2(StreamingMonitor):
         self._pin_high = bool(levels[-1])
         with self._changed:
             trace.extend(current * self.voltage_v / RATE_HZ)
-            trace.edges.extend(edges)
+            trace.add_edges(edges, self.name)
 
     def _current_a(self, adc: np.ndarray, ranges: np.ndarray) -> np.ndarray:
         """ppk2-api's calibration formula (PPK2_API.get_adc_result), per range, without its spike filter."""

@@ -117,5 +117,5 @@ class ScpiSupply(StreamingMonitor):
             raise MonitorError(f"{self.name} sent a malformed Elog record after sample {trace.samples}: {e}") from e
         with self._changed:
             trace.extend(current * self.voltage_v * self.period_s)
-            trace.edges.extend(self._detector.feed(trace.array()))
+            trace.add_edges(self._detector.feed(trace.array()), self.name)
         return True

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyperf.errors import MonitorError
+
 
 @dataclass
 class Trace:
@@ -28,6 +30,16 @@ class Trace:
     @property
     def samples(self) -> int:
         return self._count
+
+    def add_edges(self, samples: list[int], source: str = "monitor") -> None:
+        """Record timestamp edges; each must fall at or after the previous one (a timeline does not run
+        back), else the monitor's data is wrong and every window built on it would be too."""
+        for sample in samples:
+            last = self.edges[-1] if self.edges else 0
+            if sample < last or sample < 0:
+                raise MonitorError(f"the {source} reported an edge at sample {sample} after one at sample {last}: "
+                                   "its edge times went backwards")
+            self.edges.append(sample)
 
     def append(self, energy_j: float) -> None:
         with self._lock:

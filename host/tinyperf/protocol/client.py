@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tinyperf.deadline import Deadline
-from tinyperf.errors import DeviceError, DeviceTimeout
+from tinyperf.errors import DeviceError, DeviceTimeout, ProtocolError
 from tinyperf.link.base import Link
 from tinyperf.protocol.legacy import (
     ErrorLine,
     Event,
     InitDone,
     LineSplitter,
+    LineTooLong,
     Ready,
     TimestampMode,
     encode_command,
@@ -30,6 +31,9 @@ class Reply:
 
 
 DUT_PREFIX = "[dut]: "
+#: most bytes of device lines one reply may hold: `db print` of the largest reference buffer (27648 B as
+#: 8-byte `m-buffer` lines) is ~160 kB; a device that talks on past this is broken, not busy
+MAX_REPLY_BYTES = 1 << 20
 
 
 class LegacyClient:
@@ -60,9 +64,11 @@ class LegacyClient:
         return None
 
     def _read_lines(self, deadline: Deadline, awaited: str) -> list[str]:
+        """The next lines, under the command's one deadline: a device that keeps talking without ever
+        ending its reply times out as surely as a silent one."""
         data = self.link.read_some(deadline)
-        if not data:
-            raise DeviceTimeout(awaited, deadline.limit_s, self._splitter.pending)
+        if not data or deadline.expired():
+            raise DeviceTimeout(awaited, deadline.limit_s, self._splitter.pending or data, still_talking=bool(data))
         return self._splitter.feed(data)
 
     def command(self, text: str, timeout_s: float | None = None) -> Reply:
@@ -72,11 +78,16 @@ class LegacyClient:
         lines: list[str] = []
         events: list[Event] = []
         in_banner = False
+        received = 0
         while True:
             for raw in self._read_lines(deadline, f"'{text}%'"):
                 line = self._device_line(raw)
                 if line is None:
                     continue
+                received += len(line) + 2
+                if received > MAX_REPLY_BYTES:
+                    raise ProtocolError(f"the reply to '{text}%' ran past {MAX_REPLY_BYTES} bytes without m-ready "
+                                        f"(last line {line[:60]!r}): the device is not speaking the protocol")
                 event = parse_line(line)
                 if isinstance(event, TimestampMode | InitDone):
                     in_banner = True  # a (re)boot banner: its m-ready is not our reply
@@ -100,7 +111,10 @@ class LegacyClient:
             data = self.link.read_some(Deadline(min(quiet_s, overall.remaining())))
             if not data:
                 break
-            drained.extend(self._splitter.feed(data))
+            try:
+                drained.extend(self._splitter.feed(data))
+            except LineTooLong as e:  # what is drained is thrown away anyway: note it, keep draining
+                drained.append(f"({e})")
         self._splitter = LineSplitter()  # a partial banner line must not prefix the next reply
         self.unsolicited.extend(drained)
         return drained

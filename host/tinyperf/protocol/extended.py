@@ -30,7 +30,7 @@ from tinyperf.protocol.frames import (
     data_body,
     encode_frame,
 )
-from tinyperf.protocol.legacy import ErrorLine, InitDone, Ready, parse_line
+from tinyperf.protocol.legacy import MAX_LINE_BYTES, ErrorLine, InitDone, Ready, parse_line
 
 MAX_TRIES = 3
 ACK_MARGIN_S = 0.3  # beyond the wire time: device and host scheduling
@@ -80,6 +80,9 @@ def negotiate(client: LegacyClient) -> Capabilities | None:
 def reply_from_body(command: str, body: bytes) -> Reply:
     """A reply frame's body holds the legacy lines of the reply, m-ready last."""
     lines = [line for line in body.decode("ascii", "backslashreplace").split("\r\n") if line]
+    longest = max((len(line) for line in lines), default=0)
+    if longest > MAX_LINE_BYTES:
+        raise ProtocolError(f"reply frame to {command!r} holds a line of {longest} bytes (at most {MAX_LINE_BYTES})")
     events = [parse_line(line) for line in lines]
     if not events or not isinstance(events[-1], Ready):
         raise ProtocolError(f"reply frame to {command!r} does not end with m-ready: {lines[-3:]}")

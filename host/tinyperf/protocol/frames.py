@@ -141,9 +141,10 @@ class StreamDemux:
     empty frame (two 0x00 in a row) is a resync point, not an error, so a lost delimiter costs one frame.
     """
 
-    def __init__(self, terminator: bytes, max_frame_bytes: int = 1 << 20) -> None:
+    def __init__(self, terminator: bytes, max_frame_bytes: int = 1 << 20, max_text_bytes: int = 4096) -> None:
         self.terminator = terminator[0]
         self.max_frame_bytes = max_frame_bytes
+        self.max_text_bytes = max_text_bytes  # an endless text piece is dropped (counted), not kept
         self._text = bytearray()
         self._frame = bytearray()
         self._in_frame = False
@@ -197,6 +198,9 @@ class StreamDemux:
         while (end := self._text.find(self.terminator)) >= 0:
             pieces.append(TextPiece(bytes(self._text[: end + 1])))
             del self._text[: end + 1]
+        if len(self._text) > self.max_text_bytes:
+            self.dropped_text_bytes += len(self._text)
+            self._text.clear()
 
     @staticmethod
     def _decode(encoded: bytes) -> Piece:

@@ -14,6 +14,11 @@ from dataclasses import dataclass
 from tinyperf.errors import ProtocolError
 
 MAX_COMMAND_CHARS = 80
+#: longest device line accepted: far above any real reply line (12 scores, an 8-byte `m-buffer` line),
+#: so a device that never ends its line costs bounded memory and a named error, not the host's RAM
+MAX_LINE_BYTES = 4096
+#: longest unsigned integer a device line may carry (a 64-bit counter has 20 digits)
+MAX_INT_DIGITS = 20
 #: bytes per `db` chunk: what the reference runner sends ("db " + 62 hex digits + "%" = 66 chars)
 DEFAULT_CHUNK_BYTES = 31
 #: most bytes that still fit: "db " + 76 hex digits + "%" = 80 chars
@@ -49,15 +54,40 @@ def take_frames(buffer: bytearray, delimiter: bytes) -> list[bytes]:
     return frames
 
 
-class LineSplitter:
-    """Accumulates bytes and yields complete lines (CR LF or LF ended), without terminators."""
+class LineTooLong(ProtocolError):
+    """A peer sent more than `max_line` bytes without a line end."""
 
-    def __init__(self) -> None:
+
+class LineSplitter:
+    """Accumulates bytes and yields complete lines (CR LF or LF ended), without terminators.
+
+    A line longer than `max_line` bytes raises LineTooLong and its bytes are dropped up to the next line
+    end, so memory stays bounded whatever the peer sends and the stream stays usable after the error."""
+
+    def __init__(self, max_line: int = MAX_LINE_BYTES, source: str = "device") -> None:
         self._buffer = bytearray()
+        self.max_line = max_line
+        self.source = source
+        self._discarding = False
 
     def feed(self, data: bytes) -> list[str]:
         self._buffer.extend(data)
-        return [raw.rstrip(b"\r").decode("ascii", "backslashreplace") for raw in take_frames(self._buffer, b"\n")]
+        if self._discarding:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                self._buffer.clear()
+                return []
+            del self._buffer[: end + 1]
+            self._discarding = False
+        raws = take_frames(self._buffer, b"\n")
+        longest = max((len(raw) for raw in raws), default=0)
+        if longest > self.max_line or len(self._buffer) > self.max_line:
+            head = bytes(next((raw for raw in raws if len(raw) > self.max_line), self._buffer)[:40])
+            self._discarding = len(self._buffer) > self.max_line
+            self._buffer.clear()
+            raise LineTooLong(f"{self.source} sent a line longer than {self.max_line} bytes "
+                              f"(starting {head.decode('ascii', 'backslashreplace')!r})")
+        return [raw.rstrip(b"\r").decode("ascii", "backslashreplace") for raw in raws]
 
     @property
     def pending(self) -> bytes:
@@ -166,6 +196,7 @@ Event = (
     | WarmupDone | InferStart | InferDone | TimestampMode | InitDone | BufferBytes | Message | Text
 )
 
+MAX_NUMBER_CHARS = 64  # a printed float; longer digit strings are garbage, not precision
 _BRACKETED = re.compile(r"^\[(.*)\]$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf)$", re.IGNORECASE)
 
@@ -178,8 +209,9 @@ def _bracketed(line: str, body: str) -> str:
 
 
 def _int(line: str, text: str) -> int:
-    if not text.isdigit():
-        raise ProtocolError(f"expected an unsigned integer in device line {line!r}")
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_INT_DIGITS:
+        raise ProtocolError(f"expected an unsigned integer of at most {MAX_INT_DIGITS} digits in device line "
+                            f"{line[:80]!r}")
     return int(text)
 
 
@@ -191,8 +223,8 @@ def parse_results(line: str, body: str) -> Results:
         items.pop()
     values = []
     for item in items:
-        if not _NUMBER.match(item):
-            raise ProtocolError(f"result {item!r} is not a number in device line {line!r}")
+        if len(item) > MAX_NUMBER_CHARS or not _NUMBER.match(item):
+            raise ProtocolError(f"result {item[:40]!r} is not a number in device line {line[:80]!r}")
         values.append(float(item))
     return Results(tuple(values))
 
@@ -222,7 +254,7 @@ _EXACT = {
     "m-infer-done": InferDone(),
     "m-init-done": InitDone(),
 }
-_EXPECTING = re.compile(r"^m-\[Expecting (\d+) bytes\]$")
+_EXPECTING = re.compile(r"^m-\[Expecting (\d{1,20}) bytes\]$")
 
 
 def parse_line(line: str) -> Event:

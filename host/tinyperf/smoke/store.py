@@ -18,6 +18,7 @@ from pathlib import Path
 
 import platformdirs
 
+from tinyperf.archives import extract_tar
 from tinyperf.datasets import LABEL_FILE, load_dataset
 from tinyperf.errors import DatasetError
 from tinyperf.models import get_entry
@@ -97,7 +98,7 @@ def smoke_dataset(benchmark: str) -> Path:
     staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{benchmark}-"))
     try:
         with tarfile.open(tarball, "r:xz") as archive:
-            archive.extractall(staging, filter="data")
+            extract_tar(archive, staging, str(tarball))
         staging.rename(folder)
     except FileExistsError:  # another process unpacked it first
         shutil.rmtree(staging, ignore_errors=True)
