@@ -13,7 +13,6 @@ Accuracy runs are deterministic on the same dataset: their change is the differe
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from tinyperf.errors import ConfigError
+from tinyperf.jsonfiles import read_results
 
 BOOTSTRAP_RESAMPLES = 10_000
 CONFIDENCE = 0.95
@@ -52,10 +52,7 @@ def load_run(path: Path) -> RunSummary:
     file = path / "results.json" if path.is_dir() else path
     if not file.is_file():
         raise ConfigError(f"{path}: no results.json there; pass a session folder (sessions/<run>) or its results.json")
-    try:
-        data = json.loads(file.read_text())
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{file}:{e.lineno}: not valid JSON ({e.msg})") from None
+    data = read_results(file)
     try:
         mode = data["mode"]
         board, benchmark, simulated = str(data["board"]), data["benchmark"], bool(data.get("simulated"))
@@ -69,7 +66,7 @@ def load_run(path: Path) -> RunSummary:
                               float(np.median(windows)))
         metric = "auc" if "auc" in data else "top1_percent"
         return RunSummary(file, board, benchmark, mode, simulated, data["valid"], metric, (), float(data[metric]))
-    except (KeyError, TypeError, ZeroDivisionError) as e:
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as e:
         raise ConfigError(f"{file}: not a tinyperf results file (missing or bad {e})") from None
 
 

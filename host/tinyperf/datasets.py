@@ -46,35 +46,42 @@ def read_labels(folder: Path, entry: ModelEntry, label_file: str = LABEL_FILE) -
     with_windows = entry.window_bytes is not None
     samples = []
     first_seen: dict[str, int] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            where = f"{path}:{number}"
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            row = [cell.strip() for cell in row]
-            expected = 5 if with_windows else 3
-            if len(row) != expected:
-                shape = "file,num_classes,label" + (",window_bytes,stride_bytes" if with_windows else "")
-                raise DatasetError(f"{where}: expected {expected} fields ({shape}), got {len(row)}: {row}")
-            classes = _int_field(row[1], where, "num_classes")
-            label = _int_field(row[2], where, "label")
-            if classes != len(entry.labels):
-                raise DatasetError(f"{where}: num_classes is {classes}, the model has {len(entry.labels)}")
-            if not 0 <= label < classes:
-                raise DatasetError(f"{where}: label {label} is outside 0..{classes - 1}")
-            window = stride = None
-            if with_windows:
-                window = _int_field(row[3], where, "window_bytes")
-                stride = _int_field(row[4], where, "stride_bytes")
-                if window != entry.input.bin_bytes or stride <= 0:
-                    raise DatasetError(
-                        f"{where}: window/stride {window}/{stride} bytes; the model takes "
-                        f"{entry.input.bin_bytes}-byte windows and the stride must be > 0"
-                    )
-            if row[0] in first_seen:
-                raise DatasetError(f"{where}: {row[0]} is listed twice (first on line {first_seen[row[0]]})")
-            first_seen[row[0]] = number
-            samples.append(Sample(row[0], folder / row[0], label, window, stride))
+    try:  # utf-8-sig: a label file saved by Excel starts with a BOM, which is not part of the first name
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        raise DatasetError(f"{path}:{line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}); save it as UTF-8 CSV"
+                           ) from None
+    except OSError as e:
+        raise DatasetError(f"cannot read {path}: {e.strerror or e}") from None
+    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+        where = f"{path}:{number}"
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        row = [cell.strip() for cell in row]
+        expected = 5 if with_windows else 3
+        if len(row) != expected:
+            shape = "file,num_classes,label" + (",window_bytes,stride_bytes" if with_windows else "")
+            raise DatasetError(f"{where}: expected {expected} fields ({shape}), got {len(row)}: {row}")
+        classes = _int_field(row[1], where, "num_classes")
+        label = _int_field(row[2], where, "label")
+        if classes != len(entry.labels):
+            raise DatasetError(f"{where}: num_classes is {classes}, the model has {len(entry.labels)}")
+        if not 0 <= label < classes:
+            raise DatasetError(f"{where}: label {label} is outside 0..{classes - 1}")
+        window = stride = None
+        if with_windows:
+            window = _int_field(row[3], where, "window_bytes")
+            stride = _int_field(row[4], where, "stride_bytes")
+            if window != entry.input.bin_bytes or stride <= 0:
+                raise DatasetError(
+                    f"{where}: window/stride {window}/{stride} bytes; the model takes "
+                    f"{entry.input.bin_bytes}-byte windows and the stride must be > 0"
+                )
+        if row[0] in first_seen:
+            raise DatasetError(f"{where}: {row[0]} is listed twice (first on line {first_seen[row[0]]})")
+        first_seen[row[0]] = number
+        samples.append(Sample(row[0], folder / row[0], label, window, stride))
     if not samples:
         raise DatasetError(f"{path}: no rows")
     return samples

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from tinyperf.errors import ConfigError
 from tinyperf.headlines import BY_KEY, HEADLINE_KEYS, headline_text
+from tinyperf.jsonfiles import number, read_results
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;text-align:right}
@@ -41,7 +41,7 @@ def load(session: Path) -> SessionView:
     file = session / "results.json"
     if not file.is_file():
         raise ConfigError(f"{session}: no results.json; pass session folders of finished runs")
-    return SessionView(session, json.loads(file.read_text()))
+    return SessionView(session, read_results(file))
 
 
 def _png(figure: plt.Figure) -> str:
@@ -143,12 +143,25 @@ def _comparison(views: list[SessionView]) -> str:
         if key is None:
             continue
         label, unit = BY_KEY[key].label, BY_KEY[key].unit
-        base = group[0].data[key]
-        rows = "".join(f"<tr><td>{html.escape(v.root.name)}</td><td>{v.data[key]:.4g} {unit}</td>"
-                       f"<td>{100 * (v.data[key] / base - 1):+.2f} %</td></tr>" for v in group)
-        parts.append(f"<h3>{benchmark} {mode}: {label}</h3><table><tr><th>session</th><th>{label}</th>"
+        base = number(group[0].data, key)
+        rows = "".join(f"<tr><td>{html.escape(v.root.name)}</td><td>{_figure(v.data, key)} {unit}</td>"
+                       f"<td>{_change(number(v.data, key), base)}</td></tr>" for v in group)
+        parts.append(f"<h3>{html.escape(benchmark)} {html.escape(mode)}: {label}</h3><table><tr><th>session</th>"
+                     f"<th>{label}</th>"
                      f"<th>vs first</th></tr>{rows}</table>")
     return "<section><h2>Comparison</h2>" + "".join(parts) + "</section>" if parts else ""
+
+
+def _figure(data: dict, key: str) -> str:
+    value = number(data, key)
+    return "n/a" if value is None else f"{value:.4g}"
+
+
+def _change(value: float | None, base: float | None) -> str:
+    """Change against the first session; none against a zero or missing reference (no division by it)."""
+    if value is None or base is None or base == 0:
+        return "n/a"
+    return f"{100 * (value / base - 1):+.2f} %"
 
 
 def html_report(views: list[SessionView]) -> str:

@@ -3,12 +3,12 @@ input it names has changed (model sha256, dataset hash, firmware build)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import fields
 from pathlib import Path
 
 from tinyperf.build.firmware import builds_folder, load_manifest
 from tinyperf.errors import ConfigError
+from tinyperf.jsonfiles import read_json_object
 from tinyperf.modes.performance import PerformanceSettings
 from tinyperf.runner import RunRequest
 from tinyperf.store import dataset_hash, file_sha256
@@ -22,7 +22,9 @@ def rerun_request(session: Path, sessions_dir: Path | None = None) -> tuple[RunR
     if not manifest.is_file():
         raise ConfigError(f"{session}: no provenance.json (made by tinyperf before 0.1 provenance, or not a "
                           "session folder); run it again by hand")
-    provenance = json.loads(manifest.read_text())
+    provenance = read_json_object(manifest, "provenance.json")
+    if not isinstance(provenance.get("request"), dict):
+        raise ConfigError(f"{manifest}: has no 'request' object; run it again by hand")
     data = dict(provenance["request"])
     unknown = sorted(set(data) - {f.name for f in fields(RunRequest)})
     if unknown:

@@ -21,6 +21,7 @@ import platformdirs
 
 from tinyperf.errors import ConfigError
 from tinyperf.headlines import HEADLINE_KEYS
+from tinyperf.jsonfiles import read_json_object, read_results
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -99,7 +100,7 @@ def dataset_hash(folder: Path) -> str:
     """One sha256 over the label file and every file it names, in order: the same rows give the same hash."""
     labels = folder / "y_labels.csv"
     digest = hashlib.sha256(labels.read_bytes())
-    for line in labels.read_text().splitlines():
+    for line in labels.read_text(encoding="utf-8-sig").splitlines():
         name = line.split(",")[0].strip()
         if name and (folder / name).is_file():
             digest.update(name.encode() + b"\0" + bytes.fromhex(file_sha256(folder / name)))
@@ -125,9 +126,9 @@ def index_session(session: Path, db_path: Path | None = None) -> str:
     results = session / "results.json"
     if not results.is_file():
         raise ConfigError(f"{session}: no results.json (an unfinished or failed run cannot be indexed)")
-    data = json.loads(results.read_text())
+    data = read_results(results)
     manifest = session / "provenance.json"
-    provenance = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    provenance = read_json_object(manifest, "provenance.json") if manifest.is_file() else {}
     monitor = data.get("monitor")
     row = {
         "id": session.name, "path": str(session.resolve()), "finished_at": results.stat().st_mtime,

@@ -21,6 +21,7 @@ from typing import Literal
 
 from tinyperf import __version__
 from tinyperf.errors import ConfigError
+from tinyperf.jsonfiles import read_results
 from tinyperf.models import get_entry
 
 Division = Literal["closed", "open"]
@@ -54,7 +55,7 @@ def _results(session: Path) -> dict:
     file = session / "results.json"
     if not file.is_file():
         raise ConfigError(f"{session}: no results.json (an unfinished or failed run?)")
-    return json.loads(file.read_text())
+    return read_results(file)
 
 
 def _newest_sessions(sessions_dir: Path) -> list[Path]:

@@ -49,19 +49,28 @@ def check_device_clock(device_s: float, host_s: float, what: str, realtime: bool
             f"{host_s:.3f} s on the host; check the firmware's timestamp timer and its wrap handling")
 
 
-def calibrate(run: Callable[[int], float], realtime: bool, clock: str = "device clock") -> tuple[float, int]:
+def timed(command: Callable[[], float]) -> tuple[float, float]:
+    """(what `command` returns: the device's seconds, the host's seconds around it)."""
+    started = time.monotonic()
+    device_s = command()
+    return device_s, time.monotonic() - started
+
+
+def calibrate(run: Callable[[int], tuple[float | None, float]], realtime: bool, clock: str = "device clock",
+              ) -> tuple[float, int]:
     """Latency per inference in seconds, and the count that measured it. `run(count)` runs `count`
-    inferences and returns the device's seconds. Grows the count tenfold until the device clock has
+    inferences and returns (the clock's seconds, or None when the run was shorter than the clock can
+    resolve; the host's seconds for the same command). Grows the count tenfold until the clock has
     counted MIN_CALIBRATION_US, so a coarse tick cannot make a fast model measure 0 us; a clock that
     never moves ends in DeviceClockError, never in an endless escalation."""
     count = 1
     while True:
-        started = time.monotonic()
-        device_s = run(count)
-        host_s = time.monotonic() - started
-        check_device_clock(device_s, host_s, f"{count} inference(s)", realtime, clock)
-        if device_s * 1e6 >= MIN_CALIBRATION_US:
-            return device_s / count, count
+        device_s, host_s = run(count)
+        if device_s is not None:
+            check_device_clock(device_s, host_s, f"{count} inference(s)", realtime, clock)
+            if device_s * 1e6 >= MIN_CALIBRATION_US:
+                return device_s / count, count
+        device_s = device_s or 0.0
         if host_s >= CALIBRATION_HOST_LIMIT_S or count * 10 > MAX_COUNT:
             raise DeviceClockError(
                 f"the {clock} looks coarse or stopped: {count} inferences counted {1e6 * device_s:.0f} us "

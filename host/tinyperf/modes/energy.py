@@ -19,7 +19,7 @@ from tinyperf.errors import ProtocolError
 from tinyperf.modes import Journal, NoProgress, ProgressSink
 from tinyperf.modes.clock import calibrate, check_device_clock
 from tinyperf.modes.performance import PerformanceSettings, infer_timeout_s, measure_windows, rule_problems
-from tinyperf.power.energy import EdgesInOneSample, naive_window_energy, window_energy
+from tinyperf.power.energy import naive_window_energy, window_energy
 from tinyperf.power.monitor import Monitor
 
 EDGE_WAIT_SLACK_S = 10.0
@@ -51,15 +51,26 @@ def monitor_name(monitor: Monitor) -> str:
     return str(getattr(monitor, "name", "monitor"))
 
 
-def _measure(device: Device, monitor: Monitor, count: int, timeout_s: float) -> tuple:
+def _edges(device: Device, monitor: Monitor, count: int, timeout_s: float) -> tuple[int, int, float]:
+    """One window's (start edge sample, end edge sample, host seconds of the infer command alone: the
+    edge wait after it includes the samples that must follow the end edge, no part of the window)."""
     trace = monitor.trace
     assert trace is not None, "start the monitor's acquisition first"
     before = len(trace.edges)
+    started = time.monotonic()
     device.infer_energy(count, 0, timeout_s)
+    host_s = time.monotonic() - started
     edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
-    start, end = edges[before], edges[before + 1]
+    return edges[before], edges[before + 1], host_s
+
+
+def _measure(device: Device, monitor: Monitor, count: int, timeout_s: float) -> tuple:
+    """(window energy, naive energy, host seconds of the infer command)."""
+    start, end, host_s = _edges(device, monitor, count, timeout_s)
+    trace = monitor.trace
+    assert trace is not None
     energies = trace.array()
-    return window_energy(energies, start, end, trace.period_s), naive_window_energy(energies, start, end)
+    return window_energy(energies, start, end, trace.period_s), naive_window_energy(energies, start, end), host_s
 
 
 def run_energy(
@@ -76,21 +87,22 @@ def run_energy(
     progress.start("energy windows", settings.windows + 1)
     device.load(inputs[0][1])
 
-    def calibration_window(count: int) -> float:
-        try:
-            return _measure(device, monitor, count, 60.0)[0].seconds
-        except EdgesInOneSample:
-            return 0.0  # shorter than one monitor sample: calibrate() runs more inferences
+    def calibration_window(count: int) -> tuple[float | None, float]:
+        start, end, host_s = _edges(device, monitor, count, 60.0)
+        trace = monitor.trace
+        assert trace is not None
+        if start == end:  # shorter than one monitor sample: calibrate() runs more inferences
+            return None, host_s
+        return window_energy(trace.array(), start, end, trace.period_s).seconds, host_s
 
     latency_s, calibrated_on = calibrate(calibration_window, realtime_clock, f"{monitor_name(monitor)} clock")
     journal({"event": "calibration", "latency_s": latency_s, "count": calibrated_on})
     progress.advance()
 
     def measure(index: int, name: str, count: int, latency_s: float) -> EnergyWindow:
-        started = time.monotonic()
-        measured, naive = _measure(device, monitor, count, infer_timeout_s(count, latency_s))
-        check_device_clock(measured.seconds, time.monotonic() - started, f"window {index} ({count} inferences)",
-                           realtime_clock, f"{monitor_name(monitor)} clock")
+        measured, naive, host_s = _measure(device, monitor, count, infer_timeout_s(count, latency_s))
+        check_device_clock(measured.seconds, host_s, f"window {index} ({count} inferences)", realtime_clock,
+                           f"{monitor_name(monitor)} clock")
         return EnergyWindow(index, name, count, measured.start.time_s, measured.end.time_s,
                             (measured.start.uncertainty_s, measured.end.uncertainty_s), measured.seconds,
                             measured.energy_j, measured.uncertainty_j, naive)
@@ -162,7 +174,7 @@ def run_duty_cycle(device: Device, monitor: Monitor, data: bytes, rate_hz: float
     reply = device.client.command(command, 1.5 * span_s + 10.0)
     report = parse_duty_reply(reply.lines)
     edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
-    measured = window_energy(trace.array(), edges[before], edges[before + 1], trace.period_s)
+    measured = window_energy(trace.array(), edges[before], edges[before + 1], trace.period_s)  # tp-duty spans seconds
     power_w = measured.energy_j / measured.seconds
     figures = {"rate_hz": rate_hz, "arrivals": arrivals, "requests": count, "seconds": measured.seconds,
                "energy_j": measured.energy_j, "uncertainty_j": measured.uncertainty_j,

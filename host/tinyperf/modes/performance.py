@@ -15,7 +15,7 @@ from typing import Protocol, TypeVar
 
 from tinyperf.dut import Device
 from tinyperf.modes import Journal, NoProgress, ProgressSink
-from tinyperf.modes.clock import DeviceClockError, bounded_count, calibrate, check_device_clock
+from tinyperf.modes.clock import DeviceClockError, bounded_count, calibrate, check_device_clock, timed
 
 MAX_ATTEMPTS_PER_WINDOW = 3
 # MLPerf Tiny run rules; settings may ask for shorter runs (quick checks), which are then marked invalid
@@ -137,8 +137,8 @@ def run_performance(
     `realtime_clock`: the device is real silicon, whose clock cannot run ahead of the host's."""
     progress.start("performance windows", settings.windows + 1)
     device.load(inputs[0][1])
-    latency_s, calibrated_on = calibrate(lambda count: device.infer(count, 0, timeout_s=60.0).elapsed_us / 1e6,
-                                         realtime_clock)
+    latency_s, calibrated_on = calibrate(
+        lambda count: timed(lambda: device.infer(count, 0, timeout_s=60.0).elapsed_us / 1e6), realtime_clock)
     journal({"event": "calibration", "latency_s": latency_s, "count": calibrated_on})
     progress.advance()
 
