@@ -387,14 +387,18 @@ def resumed_request(root: Path, port: str | None = None) -> RunRequest:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{root / 'journal.jsonl'}:1: request fields {unknown} are not known to this tinyperf")
-    data["performance"] = PerformanceSettings(**data.get("performance", {}))
-    for name in ("dataset", "model", "sessions_dir", "firmware", "builds_dir"):
-        if data.get(name) is not None:
-            data[name] = Path(data[name])
-    data["sim_options"] = tuple(data.get("sim_options", ()))
-    if port is not None:
-        data["port"] = port
-    return RunRequest(**data)
+    where = f"{root / 'journal.jsonl'}:1"
+    try:
+        data["performance"] = PerformanceSettings(**data.get("performance", {}))
+        for name in ("dataset", "model", "sessions_dir", "firmware", "builds_dir"):
+            if data.get(name) is not None:
+                data[name] = Path(data[name])
+        data["sim_options"] = tuple(data.get("sim_options", ()))
+        if port is not None:
+            data["port"] = port
+        return RunRequest(**data)
+    except TypeError as e:
+        raise ConfigError(f"{where}: the journaled request does not fit this tinyperf ({e})") from None
 
 
 def _reset_action(board: Board, sim: SimBoardProcess | None) -> Callable[[], None] | None:

@@ -37,7 +37,7 @@ class Trace:
         for sample in samples:
             last = self.edges[-1] if self.edges else 0
             if sample < last or sample < 0:
-                raise MonitorError(f"the {source} reported an edge at sample {sample} after one at sample {last}: "
+                raise MonitorError(f"the {source} reported an edge at sample {sample} after one at {last}: "
                                    "its edge times went backwards")
             self.edges.append(sample)
 
