@@ -269,7 +269,7 @@ def test_failed_samples_that_leave_one_ad01_class_make_the_auc_undefined_not_a_c
                {"name": "anomaly_00.bin", "label": 1, "failed": True, "error": "device did not answer"}]
     figures = score(records, get_entry("ad01"))
     assert figures["auc"] is None and auc_text(figures["auc"]) == "undefined" and figures["valid"] is False
-    assert figures["problems"] == ["1 of 2 samples failed 3 times: anomaly_00.bin",
+    assert figures["problems"] == ["1 of 2 samples failed 3 times: anomaly_00.bin (first: device did not answer)",
                                    "AUC undefined: the samples left after the failed ones are all of one class"]
 
 

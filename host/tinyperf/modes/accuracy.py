@@ -331,7 +331,9 @@ def score(records: list[dict], entry: ModelEntry) -> dict:
     scored = [r for r in records if not r.get("failed")]
     failed = [r["name"] for r in records if r.get("failed")]
     labels = [r["label"] for r in scored]
-    problems = [f"{len(failed)} of {len(records)} samples failed 3 times: {', '.join(failed[:5])}"] if failed else []
+    first_error = next((r.get("error") for r in records if r.get("failed")), None)
+    problems = [f"{len(failed)} of {len(records)} samples failed 3 times: {', '.join(failed[:5])} (first: "
+                f"{first_error})"] if failed else []
     if entry.scoring == "auc":
         if failed and len(set(labels)) < 2:  # what is left has one class: no AUC, and the run says why
             problems.append("AUC undefined: the samples left after the failed ones are all of one class")
