@@ -313,3 +313,14 @@ def test_three_boards_share_a_run_and_a_board_that_dies_hands_its_samples_to_the
     events = read_journal(session)
     out = [e for e in events if e.get("event") == "board-out"]
     assert len(out) == 1 and boards[1].url in out[0]["shard"]
+
+
+def test_keepalive_pings_on_a_clean_link_are_not_counted_as_resends(tmp_path: Path) -> None:
+    """Realtime windows run for seconds, so the host pings the running command; none of that is a fault."""
+    result = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "ad01", "--mode", "performance",
+                     "--pacing", "realtime", "--min-window", "2.5", "--sessions-dir", str(tmp_path), timeout=180)
+    assert result.returncode == 1, result.stderr  # short windows: INVALID by the rules, measured
+    (session,) = tmp_path.iterdir()
+    link = json.loads((session / "results.json").read_text())["link"]
+    assert link["protocol"] == "extended" and link["frames_resent"] == 0 and link["keepalive_pings"] >= 5, link
+    assert ", 0 frames resent." in (session / "results.txt").read_text()

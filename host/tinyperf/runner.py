@@ -416,7 +416,8 @@ def _link_figures(connection: Connection, link: Link) -> dict:
                      "recoveries": connection.recoveries}
     if device is not None and device.extended is not None:
         stats = connection.stats
-        figures.update(frames_sent=stats.frames_sent, frames_resent=stats.resent, naks=stats.naks,
+        figures.update(frames_sent=stats.frames_sent, frames_resent=stats.resent, keepalive_pings=stats.pings,
+                       naks=stats.naks,
                        bad_frames_received=stats.bad_frames, bytes_sent=stats.bytes_sent)
     if isinstance(link, FaultLink):
         figures["faults_injected"] = dict(link.injected)

@@ -116,7 +116,8 @@ class _Pending:
 @dataclass
 class LinkStats:
     frames_sent: int = 0
-    resent: int = 0
+    resent: int = 0  # frames sent again because their answer did not come (a fault on the link)
+    pings: int = 0  # a running command's frame sent again on schedule to hear "still running" (no fault)
     naks: int = 0
     bad_frames: int = 0
     bytes_sent: int = 0
@@ -242,7 +243,7 @@ class ExtendedClient:
     def _ping(self, pending: _Pending, now: float) -> None:
         """The same frame again: a device still running it accepts it again (and runs it once); one that
         finished answers from its reply cache, so a lost reply costs a ping interval, not the budget."""
-        self.stats.resent += 1
+        self.stats.pings += 1
         self._write(pending)
         pending.ping_deadline = now + len(pending.wire) * self._seconds_per_byte + ACK_MARGIN_S
         pending.ping_due = now + _ping_interval(pending)
