@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import importlib.metadata
 import json
-import math
 import platform
 import sys
 import traceback
@@ -31,7 +30,7 @@ from tinyperf.link.faults import FaultLink, FaultPlan
 from tinyperf.model_store import resolve_fallback
 from tinyperf.models import ModelEntry, ResolvedModel, fallback_entry, get_entry, resolve_model
 from tinyperf.modes import NoProgress, ProgressSink
-from tinyperf.modes.accuracy import Shard, run_accuracy_sharded
+from tinyperf.modes.accuracy import Shard, record_fits, run_accuracy_sharded
 from tinyperf.modes.energy import run_duty_cycle, run_energy
 from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.modes.scenarios import run_offline, run_single_stream
@@ -267,20 +266,6 @@ def _has_finished_samples(session: Session) -> bool:
         return bool(finished_samples(session))
     except ConfigError:
         return False
-
-
-def record_fits(record: dict, entry: ModelEntry) -> bool:
-    """Whether a journaled sample record can be scored for this model (finite numbers of the right count)."""
-    def number(value: object) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-    if not isinstance(record.get("label"), int):
-        return False
-    if entry.scoring == "auc":
-        return number(record.get("score"))
-    values = record.get("values")
-    return (isinstance(values, list) and len(values) == entry.result_count and all(map(number, values))
-            and isinstance(record.get("prediction"), int) and 0 <= record["prediction"] < len(entry.labels))
 
 
 def _write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | None) -> None:

@@ -9,6 +9,7 @@ finished sample is journaled before the next starts, so `--resume` continues whe
 
 from __future__ import annotations
 
+import math
 import statistics
 import threading
 import time
@@ -161,6 +162,20 @@ def _record(sample: Sample, outputs: list[tuple[float, ...]], entry: ModelEntry)
         record["values"] = list(outputs[0])
         record["prediction"] = entry.official_class(argmax(outputs[0]))
     return record
+
+
+def record_fits(record: dict, entry: ModelEntry) -> bool:
+    """Whether a journaled sample record can be scored for this model (finite numbers of the right count)."""
+    def number(value: object) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+    if not isinstance(record.get("label"), int):
+        return False
+    if entry.scoring == "auc":
+        return number(record.get("score"))
+    values = record.get("values")
+    return (isinstance(values, list) and len(values) == entry.result_count and all(map(number, values))
+            and isinstance(record.get("prediction"), int) and 0 <= record["prediction"] < len(entry.labels))
 
 
 @dataclass
