@@ -49,7 +49,7 @@ def read_labels(folder: Path, entry: ModelEntry, label_file: str = LABEL_FILE) -
     try:  # utf-8-sig: a label file saved by Excel starts with a BOM, which is not part of the first name
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as e:
-        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        line = e.object[: e.start].count(b"\n") + 1
         raise DatasetError(f"{path}:{line}: not UTF-8 text (byte 0x{e.object[e.start]:02x}); save it as UTF-8 CSV"
                            ) from None
     except OSError as e:

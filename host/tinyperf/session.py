@@ -25,10 +25,10 @@ class SessionWriteError(TinyperfError):
     """The session folder cannot be written (read-only mount, full disk, removed folder)."""
 
 
-def strict_json(value: Any) -> str:
+def strict_json(value: Any, indent: int | None = None) -> str:
     """JSON with every non-finite float written as null: bare NaN / Infinity are not JSON, and a
     figure that is not a number must not read as one."""
-    return json.dumps(_finite(value), allow_nan=False)
+    return json.dumps(_finite(value), allow_nan=False, indent=indent)
 
 
 def _finite(value: Any) -> Any:
@@ -132,7 +132,7 @@ class Session:
     def write_results(self, lines: list[str], data: dict[str, Any], summary: str) -> None:
         now = datetime.now().strftime("%Y-%m-%d %H:%M:%S")
         _atomic_write(self.root / "results.txt", "".join(f"{now} tinyperf: {line}\n" for line in lines))
-        _atomic_write(self.root / "results.json", json.dumps(json.loads(strict_json(data)), indent=2) + "\n")
+        _atomic_write(self.root / "results.json", strict_json(data, indent=2) + "\n")
         _atomic_write(self.root / "summary.txt", summary + "\n")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from tinyperf.errors import ProtocolError
 
@@ -28,6 +29,9 @@ MIN_CALIBRATION_US = 4000
 CALIBRATION_HOST_LIMIT_S = 20.0
 #: largest inference count a window may ask for (the command must fit the device's 80 characters anyway)
 MAX_COUNT = 100_000_000
+
+
+T = TypeVar("T")
 
 
 class DeviceClockError(ProtocolError):
@@ -49,11 +53,11 @@ def check_device_clock(device_s: float, host_s: float, what: str, realtime: bool
             f"{host_s:.3f} s on the host; check the firmware's timestamp timer and its wrap handling")
 
 
-def timed(command: Callable[[], float]) -> tuple[float, float]:
-    """(what `command` returns: the device's seconds, the host's seconds around it)."""
+def timed(command: Callable[[], T]) -> tuple[T, float]:
+    """(what `command` returns, the host's seconds around it)."""
     started = time.monotonic()
-    device_s = command()
-    return device_s, time.monotonic() - started
+    value = command()
+    return value, time.monotonic() - started
 
 
 def calibrate(run: Callable[[int], tuple[float | None, float]], realtime: bool, clock: str = "device clock",

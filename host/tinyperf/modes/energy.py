@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 import statistics
-import time
 from dataclasses import asdict, dataclass
 
 from tinyperf.dut import Device
 from tinyperf.errors import ProtocolError
 from tinyperf.modes import Journal, NoProgress, ProgressSink
-from tinyperf.modes.clock import calibrate, check_device_clock
+from tinyperf.modes.clock import calibrate, check_device_clock, timed
 from tinyperf.modes.performance import PerformanceSettings, infer_timeout_s, measure_windows, rule_problems
 from tinyperf.power.energy import naive_window_energy, window_energy
 from tinyperf.power.monitor import Monitor
@@ -57,9 +56,7 @@ def _edges(device: Device, monitor: Monitor, count: int, timeout_s: float) -> tu
     trace = monitor.trace
     assert trace is not None, "start the monitor's acquisition first"
     before = len(trace.edges)
-    started = time.monotonic()
-    device.infer_energy(count, 0, timeout_s)
-    host_s = time.monotonic() - started
+    _, host_s = timed(lambda: device.infer_energy(count, 0, timeout_s))
     edges = monitor.wait_for_edges(before + 2, EDGE_WAIT_SLACK_S)
     return edges[before], edges[before + 1], host_s
 

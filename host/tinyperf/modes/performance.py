@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import statistics
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol, TypeVar
@@ -143,11 +142,10 @@ def run_performance(
     progress.advance()
 
     def measure(index: int, name: str, count: int, latency_s: float) -> Window:
-        started = time.monotonic()
-        result = device.infer(count, settings.warmup, infer_timeout_s(count + settings.warmup, latency_s))
+        result, host_s = timed(lambda: device.infer(count, settings.warmup,
+                                                    infer_timeout_s(count + settings.warmup, latency_s)))
         seconds = result.elapsed_us / 1e6
-        check_device_clock(seconds, time.monotonic() - started, f"window {index} ({count} inferences)",
-                           realtime_clock)
+        check_device_clock(seconds, host_s, f"window {index} ({count} inferences)", realtime_clock)
         if seconds <= 0:
             raise DeviceClockError(f"the device clock looks coarse or stopped: window {index} ({count} inferences) "
                                    "counted 0 us")
