@@ -342,3 +342,16 @@ def test_ppk2_metadata_that_does_not_parse_is_a_monitor_error() -> None:
         ppk2.api = api
         with pytest.raises(MonitorError, match="PPK2 at /dev/ttyACM9 sent metadata that does not parse"):
             ppk2.identify()
+
+
+@pytest.mark.parametrize("benchmark", ["kws01", "vww01", "ad01", "ic01"])
+def test_synthetic_float_inputs_are_finite_for_every_model(benchmark: str) -> None:
+    """Random bytes read as float32 hold NaN and inf patterns, which a checked result vector then refuses:
+    the demo's fallback ad01 failed that way. Generated float inputs must be finite numbers."""
+    from tinyperf.benchmarks.synthetic import synthetic_inputs
+    from tinyperf.models import fallback_entry, get_entry
+
+    for entry in (get_entry(benchmark), fallback_entry(benchmark)):
+        if entry.input.bin_format in ("float32", "float32_quantize"):
+            for _, data in synthetic_inputs(entry, 5):
+                assert np.isfinite(np.frombuffer(data, "<f4")).all(), (benchmark, entry.input.bin_format)

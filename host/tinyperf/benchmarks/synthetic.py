@@ -22,6 +22,8 @@ def synthetic_input(entry: ModelEntry, rng: np.random.Generator, nbytes: int | N
     nbytes = nbytes or entry.input.bin_bytes
     if entry.input.bin_format == "float32_quantize":  # log-mel dB values in the model's input range
         return rng.uniform(-60.0, 10.0, nbytes // 4).astype("<f4").tobytes()
+    if entry.input.bin_format == "float32":  # finite features (random bytes would hold NaN and inf patterns)
+        return rng.uniform(0.0, 1.0, nbytes // 4).astype("<f4").tobytes()
     smooth = np.cumsum(rng.normal(0.0, 12.0, nbytes)) % 256  # varied, not white noise
     return smooth.astype(np.uint8).tobytes()
 
