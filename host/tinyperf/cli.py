@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyperf import __version__, cli_compare, cli_firmware, cli_profile, cli_results, cli_submission
+from tinyperf import __version__, cli_compare, cli_firmware, cli_profile, cli_results, cli_sim, cli_submission
 from tinyperf.boards import load_boards
 from tinyperf.cli_choices import Benchmark
 from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
@@ -163,7 +163,19 @@ def _add_window_rows(table: Table, figures: dict) -> None:
 
 
 def _add_valid_row(table: Table, figures: dict) -> None:
-    table.add_row("valid (MLPerf rules)", "yes" if figures["valid"] else "[red]NO: " + "; ".join(figures["problems"]))
+    """Rules followed and submittable are two questions: a simulated or smoke-set run can follow every rule."""
+    problems = "; ".join(figures["problems"])
+    table.add_row("rules followed (MLPerf)", "yes" if figures["valid"] else f"[red]NO: {problems}")
+    if "data" in figures and figures["data"]["kind"] != "none":
+        table.add_row("data", f"{figures['data']['kind']}: {figures['data']['reason']}")
+    if "submittable" in figures:
+        sub = figures["submittable"]
+        table.add_row("submittable (closed)", "yes" if sub["closed"] else "[yellow]no: " + "; ".join(sub["reasons"]))
+    if "truth" in figures:
+        truth = figures["truth"]
+        table.add_row("simulated truth", f"{truth['latency_ms']:.3f} ms/inf."
+                      + (f", {truth['energy_uj']:.3f} uJ/inf." if "energy_uj" in truth else "")
+                      + " (declared models)")
 
 
 def _render_outcome(outcome: RunOutcome, mode: str) -> None:
@@ -409,36 +421,6 @@ def _run_benchmark(board_id: str, benchmark: Benchmark | None, builds_dir: Path)
         raise ConfigError("--benchmark is required (kws01, vww01, ad01 or ic01)" +
                           ("" if not board.emulator else f"; no firmware built for {board.id} in {builds_dir}/ yet"))
     return manifest.benchmark
-
-
-@app.command()
-@user_errors
-def sim(
-    board: Annotated[str, typer.Option(help="Simulated board id.")] = "sim-nucleo-l4r5zi",
-    benchmark: Annotated[Benchmark, typer.Option(help="Model the simulated firmware runs.")] = Benchmark.kws01,
-    model: Annotated[Path | None, typer.Option(help="A .tflite file instead of the official model.")] = None,
-    pacing: Annotated[Pacing, typer.Option(help="virtual (instant) or realtime.")] = Pacing.virtual,
-    baud: Annotated[int | None, typer.Option(help="Baud rate the simulated UART paces at.")] = None,
-    tcp_port: Annotated[
-        int | None, typer.Option(help="Serve on socket://127.0.0.1:PORT instead of a pseudo-terminal.")
-    ] = None,
-) -> None:
-    """Start a simulated board on a pseudo-terminal and print its path, for use with any runner."""
-    from tinyperf.boards import get_board
-    from tinyperf.errors import ConfigError
-    from tinyperf.models import resolve_model
-    from tinyperf.sim.server import main as serve
-
-    if not get_board(board).simulated:
-        raise ConfigError(f"{board} is a hardware board; `tinyperf sim` needs a simulated one (sim-...)")
-    resolved = resolve_model(benchmark.value, model)
-    err_console.print(f"simulated {board} running {benchmark.value}; connect a runner to the path below "
-                      f"(e.g. tinyperf run --board {board} --port PATH ...). Ctrl-C stops it.")
-    argv = ["--board", board, "--benchmark", benchmark.value, "--model", str(resolved.path),
-            "--pacing", pacing.value]
-    argv += ["--baud", str(baud)] if baud else []
-    argv += ["--tcp-port", str(tcp_port)] if tcp_port is not None else []
-    raise typer.Exit(serve(argv))
 
 
 @datasets_app.command("synth")
@@ -712,6 +694,7 @@ cli_compare.register(app, console, user_errors)
 cli_submission.register(app, console, user_errors)
 cli_results.register(app, console, user_errors)
 cli_profile.register(app, console, user_errors)
+cli_sim.register(app, console, err_console, user_errors)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from tinyperf.errors import ProtocolError
 from tinyperf.protocol.client import LegacyClient, Reply
 from tinyperf.protocol.extended import ExtendedClient, buffer_crc
 from tinyperf.protocol.legacy import (
+    ExactResults,
     Expecting,
     InferDone,
     LapUs,
@@ -92,7 +93,13 @@ class Device:
         self._loaded: Staged | None = None
 
     def _results(self, reply: Reply, command: str) -> tuple[float, ...]:
-        values = _single(reply.of_type(Results), "m-results", command).values
+        """The outputs, exactly where the device sent them exactly (extension), else as printed."""
+        exact = reply.of_type(ExactResults)
+        printed = _single(reply.of_type(Results), "m-results", command).values
+        values = _single(exact, "m-results-f32", command).values if exact else printed
+        if exact and len(values) != len(printed):
+            raise ProtocolError(f"the device answered {command!r} with {len(printed)} printed and {len(values)} "
+                                "exact results")
         return checked_results(values, self.outputs, command)
 
     @property
@@ -191,7 +198,9 @@ class Device:
     def finish_slide(self, ticket: int, expected_windows: int) -> list[tuple[float, ...]]:
         assert self.extended is not None
         reply = self.extended.finish(ticket)
-        values = [checked_results(r.values, self.outputs, reply.command) for r in reply.of_type(Results)]
+        exact = reply.of_type(ExactResults)
+        chosen = exact if exact else reply.of_type(Results)
+        values = [checked_results(r.values, self.outputs, reply.command) for r in chosen]
         if len(values) != expected_windows:
             raise ProtocolError(f"{reply.command!r} answered {len(values)} windows, expected {expected_windows}")
         return values

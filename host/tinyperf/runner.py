@@ -37,9 +37,11 @@ from tinyperf.modes.scenarios import run_offline, run_single_stream
 from tinyperf.ports import board_port
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
+from tinyperf.provenance import Provenance, dataset_provenance, submittable_reasons
 from tinyperf.scoring import auc_text
 from tinyperf.session import Session, SessionWriteError, finished_samples, journaled_request
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board
+from tinyperf.sim.truth import simulated_truth, truth_line
 from tinyperf.smoke.store import smoke_dataset
 from tinyperf.store import dataset_hash, file_sha256, index_session
 
@@ -249,11 +251,25 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
         if request.mode == "accuracy" and _has_finished_samples(session):
             e.add_note(f"finished samples are journaled: continue with `tinyperf run --resume {session.root}`")
         raise
+    if board.simulated and request.mode != "accuracy":
+        figures["truth"] = simulated_truth(board.id, model.path, request.mode)
+    figures["data"] = dataset_provenance(request.benchmark, dataset, samples, smoke=request.dataset is None).as_dict()
+    reasons = submittable_reasons(request.mode, figures["valid"], board.kind, model.official,
+                                  Provenance(**figures["data"]))
+    figures["submittable"] = {"closed": not reasons, "reasons": reasons}
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
     _write_provenance(original_request, outcome, dataset)
     _write_results(request, outcome, entry)
     _index(session)
     return outcome
+
+
+def _pacing_label(request: RunRequest, board: Board) -> str | None:
+    """How a simulated board's time ran: as this run started it, or "external" for one reached by --port
+    (a `tinyperf sim` or `tinyperf sim --bench` started elsewhere: its own --pacing; a bench is realtime)."""
+    if not board.simulated:
+        return None
+    return "external" if request.port else request.pacing
 
 
 def _real_silicon(board: Board) -> bool:
@@ -417,9 +433,10 @@ def _monitor_spec(request: RunRequest, board: Board) -> MonitorSpec | None:
     if not request.monitor:
         raise ConfigError("energy mode needs --monitor (sim for the simulated board, or e.g. lpm01a:PORT)")
     spec = parse_monitor(request.monitor)
-    if board.simulated and not spec.simulated:
+    if board.simulated and not spec.simulated and not request.port:
         raise ConfigError(f"{board.id} is a simulated board: it is metered by a simulated monitor "
-                          f"(--monitor sim, or {spec.kind}:sim)")
+                          f"(--monitor sim, or {spec.kind}:sim), or, on a bench from `tinyperf sim --bench`, "
+                          f"give --port and --monitor {spec.kind}:PORT with the bench's ports")
     if not board.simulated and spec.simulated:
         raise ConfigError(f"--monitor {request.monitor} meters only simulated boards; {board.id} needs a real monitor")
     return spec
@@ -476,6 +493,8 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
                      f"({outcome.model.label}).")
     elif not outcome.model.official:
         lines.append(f"CUSTOM MODEL: {outcome.model.path} is not the official {request.benchmark} model.")
+    if "truth" in f:
+        lines.append(truth_line(f["truth"], f))
     if request.mode == "energy":
         lines.append(f"Median energy cost is {f['median_energy_uj']:.3f} uJ/inf.")
         lines.append(f"Uncertainty from edge placement: +-{f['uncertainty_uj']:.3f} uJ/inf.; median power "
@@ -504,6 +523,10 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
     if request.mode == "accuracy":
         lines.append(f"Dataset: {outcome.dataset_note}")
+        lines.append(f"Data provenance: {f['data']['kind']}: {f['data']['reason']}.")
+    lines.append("Rules followed: " + ("yes." if f["valid"] else "NO."))
+    lines.append("Submittable (closed division): " + ("yes." if f["submittable"]["closed"] else
+                                                      "NO: " + "; ".join(f["submittable"]["reasons"]) + "."))
     link = f.get("link", {})
     if link:
         lines.append(f"Link: {link['protocol']} protocol at {link['baud']} baud, {link['recoveries']} device "
@@ -536,7 +559,7 @@ def _write_results(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) 
         "host": platform.node(),
         "board": outcome.board.id,
         "simulated": outcome.board.simulated,
-        "pacing": request.pacing if outcome.board.simulated else None,
+        "pacing": _pacing_label(request, outcome.board),
         "benchmark": request.benchmark,
         "mode": request.mode,
         "device": asdict(outcome.identity),

@@ -6,6 +6,8 @@ the device's printed results with an independent computation.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from tinyperf.models import BinFormat
@@ -59,5 +61,35 @@ def reconstruction_error(wire: np.ndarray, output: np.ndarray) -> float:
 
 
 def format_results(values: list[float]) -> str:
-    """Reference firmware prints '%0.3f' values, comma separated, in brackets."""
+    """'%0.3f' values, comma separated, in brackets: our own firmware, IC and AD reference firmware."""
     return "[" + ",".join(f"{v:0.3f}" for v in values) + "]"
+
+
+ResultStyle = Literal["reference", "printf3"]
+
+
+def kws_truncated(value: float) -> str:
+    """The KWS reference firmware's score: '0.%d%d%d' of int(x*10), int(x*100)%10, int(x*1000)%10, each
+    product in float32 and cut toward zero (so 0.9296875 prints 0.929, and 1.0 prints 0.1000)."""
+    x = np.float32(value)
+    tenths, hundredths, thousandths = (int(x * np.float32(k)) for k in (10, 100, 1000))
+    return f"0.{tenths}{hundredths % 10}{thousandths % 10}"
+
+
+def reference_results(benchmark: str, values: list[float], style: ResultStyle = "reference") -> str:
+    """The bracketed results of `m-results-`, as the reference firmware of `benchmark` prints them:
+    KWS truncates each score, VWW ends its two scores with a comma (it loops to 3), IC and AD print
+    '%0.3f'. `printf3` is plain '%0.3f' for every benchmark (tinyperf's own firmware)."""
+    if style == "printf3":
+        return format_results(values)
+    if benchmark == "kws01":
+        return "[" + ",".join(kws_truncated(v) for v in values) + "]"
+    if benchmark == "vww01":
+        return "[" + "".join(f"{v:0.3f}," for v in values) + "]"
+    return format_results(values)
+
+
+def exact_results(values: list[float]) -> str:
+    """Each output's float32 bits as 8 hex digits: `[3f6e0000,...]` (the extension's exact results)."""
+    return "[" + ",".join(np.float32(v).view(np.uint32).item().to_bytes(4, "big").hex() for v in values) + "]"
+

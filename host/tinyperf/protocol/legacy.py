@@ -9,6 +9,7 @@ events, so it is tested against recorded transcripts without any port.
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass
 
 from tinyperf.errors import ProtocolError
@@ -118,6 +119,13 @@ class Results:
 
 
 @dataclass(frozen=True)
+class ExactResults:
+    """`m-results-f32-[bits,...]`: the same outputs as the m-results line before it, exactly."""
+
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Name:
     text: str
 
@@ -192,7 +200,7 @@ class Text:
 
 
 Event = (
-    Ready | ErrorLine | LapUs | Results | Name | Profile | ModelId | Expecting | LoadDone | WarmupStart
+    Ready | ErrorLine | LapUs | Results | ExactResults | Name | Profile | ModelId | Expecting | LoadDone | WarmupStart
     | WarmupDone | InferStart | InferDone | TimestampMode | InitDone | BufferBytes | Message | Text
 )
 
@@ -229,6 +237,17 @@ def parse_results(line: str, body: str) -> Results:
     return Results(tuple(values))
 
 
+_FLOAT_BITS = re.compile(r"^[0-9a-f]{8}$")
+
+
+def parse_exact_results(line: str, body: str) -> ExactResults:
+    """`[3f6e0000,...]`: float32 bits, 8 lowercase hex digits each."""
+    words = _bracketed(line, body).split(",")
+    if len(words) > 1 << 16 or not all(_FLOAT_BITS.match(word) for word in words):
+        raise ProtocolError(f"expected float32 bits (8 hex digits each) in device line {line[:80]!r}")
+    return ExactResults(tuple(struct.unpack(f">{len(words)}f", bytes.fromhex("".join(words)))))
+
+
 def _buffer_bytes(line: str, body: str) -> BufferBytes:
     try:
         return BufferBytes(bytes(int(h, 16) for h in body.split("-")))
@@ -238,6 +257,7 @@ def _buffer_bytes(line: str, body: str) -> BufferBytes:
 
 _PREFIXED = (
     ("m-lap-us-", lambda line, body: LapUs(_int(line, body))),
+    ("m-results-f32-", parse_exact_results),
     ("m-results-", parse_results),
     ("m-name-dut-", lambda line, body: Name(_bracketed(line, body))),
     ("m-profile-", lambda line, body: Profile(_bracketed(line, body))),

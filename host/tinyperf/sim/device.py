@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Callable
 
-from tinyperf.benchmarks.device_math import format_results
+from tinyperf.benchmarks.device_math import ResultStyle, reference_results
 from tinyperf.sim.clock import SimClock
 from tinyperf.sim.wire import PowerWireSender
 
@@ -82,6 +82,11 @@ class SimDevice:
         self.op_cycles: list[tuple[str, float]] = []  # per operator, for tp-profile (set by build_device)
         self.clock_hz = 0
         self.rng = random.Random(0)
+        # how `m-results-` prints: as the benchmark's reference firmware does, or plain %0.3f
+        self.result_style: ResultStyle = "reference"
+
+    def results_line(self) -> str:
+        return f"m-results-{reference_results(self.model_id, self.results, self.result_style)}"
 
     def reset(self) -> None:
         """What a reset leaves: an empty input buffer and no results (the clock keeps running)."""
@@ -128,7 +133,7 @@ class SimDevice:
         if word == "infer":
             return reply_bytes(self._infer(words[1:]))
         if word == "results":
-            return reply_bytes([f"m-results-{format_results(self.results)}"])
+            return reply_bytes([self.results_line()])
         return reply_bytes([f"e-[Unknown command: {word}]"])
 
     def _db(self, args: list[str]) -> list[str]:
@@ -185,7 +190,7 @@ class SimDevice:
         self._run(warmup)
         lines += ["m-warmup-done", f"m-infer-start-{count}", *self._timestamp()]
         self._run(count)
-        lines += [*self._timestamp(), "m-infer-done", f"m-results-{format_results(self.results)}"]
+        lines += [*self._timestamp(), "m-infer-done", self.results_line()]
         return lines
 
     def infer_once(self, data: bytes, factor: float | None = None) -> list[float]:

@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import Callable
 
-from tinyperf.benchmarks.device_math import format_results
+from tinyperf.benchmarks.device_math import exact_results
 from tinyperf.protocol.frames import (
     KIND_ACCEPTED,
     KIND_NAK,
@@ -72,7 +72,7 @@ class ExtendedDevice:
     def caps_line(self) -> str:
         bauds = ",".join(str(b) for b in self.bauds)
         return (f"m-tp-caps-[v={EXTENSION_VERSION} frame={MAX_DATA_CHUNK} buffers={len(self.buffers)} "
-                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,stream,overlap bauds={bauds}]")
+                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,stream,overlap,exact bauds={bauds}]")
 
     # ---- frames ---------------------------------------------------------------------------------
 
@@ -174,11 +174,22 @@ class ExtendedDevice:
         if (refused := self._use_buffer(args, "tp-infer")) is not None:
             return refused
         rest = " ".join(args[3:5]) or "1"
-        reply = self.device.handle(f"infer {rest}")
+        reply = self._with_exact(self.device.handle(f"infer {rest}"))
         if args[5:6] == ["results"]:
             kept = [line for line in reply.decode("ascii").split("\r\n") if line.startswith(("m-results-", "e-"))]
             return reply_bytes(kept)
         return reply
+
+    def _with_exact(self, reply: bytes) -> bytes:
+        """After the printed m-results line, the same outputs exactly: `m-results-f32-[bits,...]`, each
+        value's float32 bits in hex, so the host scores what the model output, not a 3-decimal print."""
+        marker = b"\r\nm-results-"
+        at = reply.find(marker)
+        if at < 0:
+            return reply
+        end = reply.index(b"\r\n", at + 2) + 2
+        exact = f"m-results-f32-{exact_results(self.device.results)}\r\n".encode("ascii")
+        return reply[:end] + exact + reply[end:]
 
     def _slide(self, args: list[str], framed: bool) -> bytes:
         """`tp-slide B LEN CRC WIN STRIDE [stream]`: one inference per window, one m-results line each.
@@ -210,7 +221,8 @@ class ExtendedDevice:
             piece = self._window(index, offset, window, wait=stream)
             if piece is None:
                 return [f"e-[tp-slide: data stopped at byte {self.filled[index]} of {length}]"]
-            lines.append(f"m-results-{format_results(self.device.infer_once(piece))}")
+            self.device.infer_once(piece)
+            lines += [self.device.results_line(), f"m-results-f32-{exact_results(self.device.results)}"]
         if stream and (error := self._crc_error(ref, "tp-slide")) is not None:
             return [error]
         return [*lines, f"m-tp-slide-done-{len(lines)}"]

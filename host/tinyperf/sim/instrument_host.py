@@ -12,6 +12,7 @@ import os
 import select
 import socket
 import sys
+import time
 import tty
 from pathlib import Path
 from typing import Protocol
@@ -28,9 +29,33 @@ class Emulator(Protocol):
     def produce(self) -> bytes: ...
 
 
-def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool) -> None:
-    """`transport` "pty": print the pty path; "tcp": print `127.0.0.1:PORT`, serve one client at a time."""
+REALTIME_LAG_S = 0.010  # a real-time monitor streams board time up to this long ago (wire messages land first)
+REALTIME_TICK_S = 0.002
+
+
+class BoardClockFollower:
+    """A real-time monitor's own clock: board time now, from the host's monotonic clock and the offset
+    its wire messages show (the smallest seen: the message that came fastest). Until the board has
+    said anything, there is no board time to stream."""
+
+    def __init__(self) -> None:
+        self.offset_s: float | None = None
+
+    def heard(self, board_t_s: float) -> None:
+        offset = time.monotonic() - board_t_s
+        self.offset_s = offset if self.offset_s is None else min(self.offset_s, offset)
+
+    def board_now(self) -> float | None:
+        return None if self.offset_s is None else time.monotonic() - self.offset_s - REALTIME_LAG_S
+
+
+def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool, realtime: bool = False) -> None:
+    """`transport` "pty": print the pty path; "tcp": print `127.0.0.1:PORT`, serve one client at a time.
+
+    `realtime`: the board runs on wall time, and so does the monitor: it streams samples as its own clock
+    passes them (also while the board is busy and silent), not only as far as the board has reported."""
     receiver = bind_receiver(wire_path)
+    follower = BoardClockFollower() if realtime else None
     listener: socket.socket | None = None
     if transport == "pty":
         master, slave = os.openpty()
@@ -51,7 +76,7 @@ def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool
             watched: list = [receiver] + ([sys.stdin] if watch_stdin else [])
             watched += [host_fd] if host_fd is not None else [listener]
             writable_wanted = [host_fd] if pending and host_fd is not None else []
-            ready, writable, _ = select.select(watched, writable_wanted, [], 1.0)
+            ready, writable, _ = select.select(watched, writable_wanted, [], REALTIME_TICK_S if realtime else 1.0)
             if watch_stdin and sys.stdin in ready and not sys.stdin.buffer.read1(1):
                 return
             if listener is not None and listener in ready:
@@ -63,9 +88,15 @@ def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool
             if receiver in ready:
                 while True:
                     try:
-                        emulator.timeline.apply(*parse_message(receiver.recv(256, socket.MSG_DONTWAIT)))
+                        kind, t_s, level = parse_message(receiver.recv(256, socket.MSG_DONTWAIT))
                     except BlockingIOError:
                         break
+                    emulator.timeline.apply(kind, t_s, level)
+                    if follower is not None:
+                        follower.heard(t_s)
+                pending.extend(emulator.produce())
+            if follower is not None and (board_now := follower.board_now()) is not None:
+                emulator.timeline.advance(board_now)
                 pending.extend(emulator.produce())
             if host_fd is not None and host_fd in ready:
                 try:
@@ -99,11 +130,13 @@ def emulator_main(prog: str, description: str, build, transport: str, argv: list
     parser.add_argument("--wire", required=True, type=Path, help="datagram socket path the board sends to")
     parser.add_argument("--seed", type=int, default=0, help="noise seed")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
+    parser.add_argument("--realtime", action="store_true",
+                        help="stream on the monitor's own clock (for a board paced in real time)")
     args = parser.parse_args(argv)
     try:
         emulator = build(board_power_model(args.board), args.seed)
     except TinyperfError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    serve(emulator, args.wire, transport, args.watch_stdin)
+    serve(emulator, args.wire, transport, args.watch_stdin, args.realtime)
     return 0

@@ -55,6 +55,8 @@ def start_sim_board(
     slowdown: float | None = None,
     window_jitter: float | None = None,
     jitter_seed: int | None = None,
+    sd_card: Path | None = None,
+    results_format: str | None = None,
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -75,14 +77,17 @@ def start_sim_board(
     argv += ["--reuses-input-tensor"] if reuses_input_tensor else []
     for flag, value in (("--slowdown", slowdown), ("--window-jitter", window_jitter), ("--jitter-seed", jitter_seed)):
         argv += [flag, str(value)] if value is not None else []
+    argv += ["--sd-card", str(sd_card)] if sd_card is not None else []
+    argv += ["--results-format", results_format] if results_format is not None else []
     return _spawn(argv, f"simulated board {board_id}")
 
 
-def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0) -> SimBoardProcess:
+def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0, realtime: bool = False) -> SimBoardProcess:
     """Spawn a simulated monitor (`tinyperf.sim.<kind>`: lpm01a, ppk2, otii, scpi) fed by `board_id`'s
-    power wire; its URL is the pty or host:port the driver opens."""
+    power wire; its URL is the pty or host:port the driver opens. `realtime` for a board paced in real
+    time: the monitor then streams on its own clock."""
     argv = [sys.executable, "-m", f"tinyperf.sim.{kind}", "--board", board_id, "--wire", str(wire),
-            "--seed", str(seed), "--watch-stdin"]
+            "--seed", str(seed), "--watch-stdin"] + (["--realtime"] if realtime else [])
     return _spawn(argv, f"simulated {kind}")
 
 

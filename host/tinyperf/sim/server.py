@@ -29,6 +29,7 @@ from tinyperf.sim.clock import Pacing, SimClock
 from tinyperf.sim.device import SimDevice
 from tinyperf.sim.engine import TflmEngine
 from tinyperf.sim.extension import ExtendedDevice
+from tinyperf.sim.interface_board import InterfaceBoard
 from tinyperf.sim.wire import PowerWireSender
 from tinyperf.tflite_info import read_model_info_file
 
@@ -73,23 +74,21 @@ class CommandFramer:
         return [frame.decode("latin-1") for frame in take_frames(self._pending, b"%")]
 
 
-INTERFACE_NAME = "tinyML Enhanced Interface Board"
-
-
 class DeviceSession:
     """Feeds one byte stream to the device and paces replies at the board's baud rate.
 
-    With `interface_baud`, the stream comes through a simulated energy-mode interface board: the host
-    speaks to the board (`dut <cmd>%`, `name%`), which relays to the device at `interface_baud` and
-    sends back `m-dut-passthrough(<cmd>)`, `m-ready`, the device's lines prefixed `[dut]: `, `m-ready`.
+    With `interface_baud`, the stream comes through a simulated enhanced interface board
+    (sim/interface_board.py), which relays `dut <cmd>%` to a device whose UART runs at `interface_baud`.
     """
 
     def __init__(self, device: SimDevice, baud: int, interface_baud: int | None = None,
-                 extension: ExtendedDevice | None = None) -> None:
+                 extension: ExtendedDevice | None = None, sd_card: Path | None = None) -> None:
         self.device = device
         self.baud = baud
         self.seconds_per_byte = 10.0 / baud  # 8N1: start + 8 data + stop bits
-        self.dut_seconds_per_byte = 10.0 / interface_baud if interface_baud else None
+        self.device_baud = interface_baud
+        self.interface = (InterfaceBoard(self._relay, device.clock.spend, sd_card, dut_baud=interface_baud)
+                          if interface_baud else None)
         self.handle = extension.handle_text if extension is not None else device.handle
         self.framer = CommandFramer()
 
@@ -100,24 +99,23 @@ class DeviceSession:
     def on_bytes(self, data: bytes) -> bytes:
         out = bytearray()
         for command in self.framer.feed(data):
-            reply = self._interface(command) if self.dut_seconds_per_byte else self.handle(command)
+            reply = self.interface.handle(command) if self.interface else self.handle(command)
             self.device.clock.spend(len(reply) * self.seconds_per_byte)
             out.extend(reply)
         self.device.tell_time()
         return bytes(out)
 
-    def _interface(self, command: str) -> bytes:
-        word, _, rest = command.partition(" ")
-        if word == "name":
-            return f"{INTERFACE_NAME}\r\nm-ready\r\n".encode()
-        if word != "dut":
-            return f"e-[Unknown command: {word}]\r\nm-ready\r\n".encode()
-        assert self.dut_seconds_per_byte is not None
-        self.device.clock.spend((len(rest) + 1) * self.dut_seconds_per_byte)
-        reply = self.device.handle(rest)
-        self.device.clock.spend(len(reply) * self.dut_seconds_per_byte)
-        relayed = "".join(f"[dut]: {line}\r\n" for line in reply.decode("latin-1").split("\r\n")[:-1])
-        return f"m-dut-passthrough({rest})\r\nm-ready\r\n{relayed}m-ready\r\n".encode("latin-1")
+    def _relay(self, command: str) -> bytes:
+        """The interface board's UART to the device: at a rate the device does not run at, the device
+        hears noise and never answers (the real board then waits for ever; we send nothing)."""
+        assert self.interface is not None and self.device_baud is not None
+        if self.interface.dut_baud != self.device_baud:
+            return b""
+        seconds_per_byte = 10.0 / self.device_baud
+        self.device.clock.spend((len(command) + 1) * seconds_per_byte)
+        reply = self.device.handle(command)
+        self.device.clock.spend(len(reply) * seconds_per_byte)
+        return reply
 
     def on_idle(self, seconds: float) -> None:
         self.device.clock.idle(seconds)
@@ -138,10 +136,11 @@ def _stdin_closed(ready: list) -> bool:
 
 
 def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None,
-              extension: ExtendedDevice | None = None, max_baud: int | None = None) -> None:
+              extension: ExtendedDevice | None = None, max_baud: int | None = None,
+              sd_card: Path | None = None) -> None:
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
-    board = PtyBoard(master, DeviceSession(device, baud, interface_baud, extension), extension, max_baud)
+    board = PtyBoard(master, DeviceSession(device, baud, interface_baud, extension, sd_card), extension, max_baud)
     if interface_baud is None:
         # Booted before anyone connects, as a real board is: the banner is queued before the path is
         # announced, so opening the port (pyserial flushes input) always discards it. Written after,
@@ -337,6 +336,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window-jitter", type=float, default=0.0,
                         help="relative spread of inference time from one command to the next (seeded)")
     parser.add_argument("--jitter-seed", type=int, default=0)
+    parser.add_argument("--results-format", choices=["reference", "printf3"], default="reference",
+                        help="m-results as the benchmark's reference firmware prints them (KWS truncates, VWW "
+                        "ends with a comma) or plain %%0.3f (tinyperf's own firmware)")
+    parser.add_argument("--sd-card", type=Path, default=None,
+                        help="with --interface-baud: folder of WAV files on the interface board's SD card")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
@@ -346,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     device.reuses_input_tensor = args.reuses_input_tensor
+    device.result_style = args.results_format
     device.slowdown, device.window_jitter = args.slowdown, args.window_jitter
     device.rng.seed(args.jitter_seed)
     baud = args.baud or board.baud
@@ -356,7 +361,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.tcp_port is not None:
             serve_tcp(device, baud, args.tcp_port, args.watch_stdin)
         else:
-            serve_pty(device, baud, args.watch_stdin, args.interface_baud, extension, args.max_baud)
+            serve_pty(device, baud, args.watch_stdin, args.interface_baud, extension, args.max_baud, args.sd_card)
     except KeyboardInterrupt:
         pass
     return 0
