@@ -1,43 +1,33 @@
-"""The MLPerf Tiny submission tree: export sessions into it, and check a tree strictly.
+"""The MLPerf Tiny submission tree: export sessions into it as the official v1.4 checker reads it.
 
-    <out>/<division>/<submitter>/results/<system>/<kws|vww|ad|ic>/<performance|accuracy|energy>/
-        log.txt, results.txt, results.json
-    <out>/<division>/<submitter>/systems/<system>.json
+    <out>/<division>/<submitter>/results/<system>/<kws|vww|ad|ic|ic2|sww>/<performance|accuracy|energy>/
+        log.txt (readable), results.txt, results.json   (+ energy_inf_000.png in energy folders)
+    <out>/<division>/<submitter>/systems/<system>.json  (the published field names, Status always set)
 
-The check runs the official checker's results.txt lines and what that checker does not look at:
-5 windows of >= 10 s and >= 10 inferences, the accuracy targets (closed division), the files each
-run needs, and the system description. Simulated-board sessions are refused unless asked for, and
-then the system description says SIMULATED.
+Export takes the newest VALID session per benchmark and mode and says which it took and skipped. It
+refuses simulated-board runs and closed-division accuracy on anything but the official test set unless
+asked, and then labels them in results.txt and the system notes. `check` is in submission_rules.py.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from tinyperf import __version__
 from tinyperf.errors import ConfigError
 from tinyperf.jsonfiles import read_results
-from tinyperf.models import get_entry
+from tinyperf.power.plot import plot_saved_window
+from tinyperf.readable_log import write_readable_log
+from tinyperf.submission_system import parse_overrides, system_description
 
 Division = Literal["closed", "open"]
-FOLDER = {"kws01": "kws", "vww01": "vww", "ad01": "ad", "ic01": "ic"}
+FOLDER = {"kws01": "kws", "vww01": "vww", "ad01": "ad", "ic01": "ic", "ic02": "ic2", "sww01": "sww"}
 BENCHMARK = {folder: benchmark for benchmark, folder in FOLDER.items()}
 MODES = ("performance", "accuracy", "energy")
-REQUIRED_MODES = ("performance", "accuracy")  # energy is optional in a submission
-RULE_WINDOWS, RULE_MIN_WINDOW_S, RULE_MIN_INFERENCES = 5, 10.0, 10
-SYSTEM_FIELDS = ("submitter", "division", "status", "system_name", "board", "processor", "software")
-# the lines the official checker greps in results.txt
-CHECKER_LINES = {
-    "performance": re.compile(r"Median throughput is\s+([0-9.]+)\s+inf\./sec\."),
-    "energy": re.compile(r"Median energy cost is\s+([0-9.]+)\s+uJ/inf\."),
-    "top1": re.compile(r"Top[- ]1%?\s*(?:=|:)\s*([0-9.]+)"),
-    "auc": re.compile(r"AUC\s*=\s*([0-9.]+)"),
-}
+ENERGY_PLOT = "energy_inf_000.png"
 
 
 @dataclass(frozen=True)
@@ -46,9 +36,18 @@ class ExportRequest:
     system: str
     division: Division
     submitter: str = "tinyperf"
-    sessions: tuple[Path, ...] = ()  # explicit session folders; else the newest per benchmark and mode
+    sessions: tuple[Path, ...] = ()  # explicit session folders; else the newest valid per benchmark and mode
     sessions_dir: Path = Path("sessions")
     allow_simulated: bool = False
+    allow_unofficial_data: bool = False
+    system_fields: tuple[str, ...] = ()  # KEY=VALUE overrides of systems/<system>.json
+
+
+@dataclass
+class ExportReport:
+    written: list[Path] = field(default_factory=list)
+    taken: list[tuple[Path, str]] = field(default_factory=list)  # (session, benchmark/mode)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)  # (session, why)
 
 
 def _results(session: Path) -> dict:
@@ -58,168 +57,101 @@ def _results(session: Path) -> dict:
     return read_results(file)
 
 
-def _newest_sessions(sessions_dir: Path) -> list[Path]:
-    """The newest finished session per (benchmark, mode); folder names start with a timestamp."""
+def choose_sessions(sessions_dir: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The newest VALID finished session per (benchmark, mode), and every other one with why it was
+    skipped. Folder names start with a timestamp, so sorted order is age order."""
     if not sessions_dir.is_dir():
         raise ConfigError(f"no sessions folder {sessions_dir}; run benchmarks first or pass --session")
     newest: dict[tuple[str, str], Path] = {}
+    skipped: list[tuple[Path, str]] = []
     for session in sorted(p for p in sessions_dir.iterdir() if (p / "results.json").is_file()):
         data = _results(session)
-        newest[(data["benchmark"], data["mode"])] = session
-    return list(newest.values())
+        key = (str(data.get("benchmark")), str(data.get("mode")))
+        if not data.get("valid", False):
+            skipped.append((session, "INVALID: " + "; ".join(map(str, data.get("problems", [])))))
+            continue
+        if key in newest:
+            skipped.append((newest[key], f"a newer valid {key[0]} {key[1]} run is taken"))
+        newest[key] = session
+    return list(newest.values()), skipped
 
 
-def export(request: ExportRequest) -> list[Path]:
-    """Copy the sessions into the tree and write the system description; returns the run folders."""
-    sessions = list(request.sessions) or _newest_sessions(request.sessions_dir)
+def _data_kind(data: dict) -> tuple[str, str]:
+    provenance = data.get("data") or {}
+    return str(provenance.get("kind", "unknown")), str(provenance.get("reason", "recorded by an older tinyperf"))
+
+
+def export(request: ExportRequest) -> ExportReport:
+    """Write each chosen session's run folder and the system description."""
+    overrides = parse_overrides(request.system_fields)
+    report = ExportReport()
+    if request.sessions:
+        sessions = list(request.sessions)
+    else:
+        sessions, report.skipped = choose_sessions(request.sessions_dir)
     if not sessions:
-        raise ConfigError(f"no finished sessions in {request.sessions_dir}")
+        raise ConfigError(f"no valid finished sessions in {request.sessions_dir}")
     root = request.out / request.division / request.submitter
-    written: list[Path] = []
-    boards: set[str] = set()
-    simulated = False
-    for session in sessions:
-        data = _results(session)
-        if data.get("simulated") and not request.allow_simulated:
-            raise ConfigError(f"{session} is a SIMULATED-board run: its figures are a model, not a submission; "
-                              "pass --allow-simulated to export it anyway (the system file then says so)")
-        if data["benchmark"] not in FOLDER:
-            raise ConfigError(f"{session}: benchmark {data['benchmark']!r} has no MLPerf Tiny folder")
-        simulated |= bool(data.get("simulated"))
-        boards.add(str(data["board"]))
+    chosen = [(session, _results(session)) for session in sessions]
+    notes = _refusals_and_notes(request, chosen)
+    boards = {str(data["board"]) for _, data in chosen}
+    if len(boards) > 1:
+        raise ConfigError(f"one system is one board; these sessions come from {sorted(boards)}")
+    for session, data in chosen:
         target = root / "results" / request.system / FOLDER[data["benchmark"]] / data["mode"]
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
-        for name in ("log.txt", "results.txt", "results.json"):
-            if (session / name).is_file():
-                shutil.copy2(session / name, target / name)
-        written.append(target)
-    if len(boards) > 1:
-        raise ConfigError(f"one system is one board; these sessions come from {sorted(boards)}")
-    system = {
-        "submitter": request.submitter, "division": request.division, "status": "available",
-        "system_name": request.system, "board": boards.pop(), "processor": _processor(sessions),
-        "software": f"tinyperf {__version__}",
-        "notes": "SIMULATED board: figures come from a declared cycle model, not silicon" if simulated else "",
-    }
+        _write_run(session, data, target, request)
+        report.written.append(target)
+        report.taken.append((session, f"{data['benchmark']} {data['mode']}"))
+    system = system_description(request.submitter, request.division, boards.pop(), [d for _, d in chosen], notes,
+                                overrides)
     (root / "systems").mkdir(parents=True, exist_ok=True)
-    (root / "systems" / f"{request.system}.json").write_text(json.dumps(system, indent=2) + "\n")
-    return written
+    (root / "systems" / f"{request.system}.json").write_text(json.dumps(system, indent=2) + "\n", encoding="utf-8")
+    return report
 
 
-def _processor(sessions: list[Path]) -> str:
-    from tinyperf.boards import get_board
-
-    board_id = str(_results(sessions[0])["board"])
-    try:
-        return get_board(board_id).mcu
-    except ConfigError:
-        return board_id
-
-
-def check(out: Path) -> list[str]:
-    """Every problem in the tree, each naming its file; empty when the tree is acceptable."""
-    problems: list[str] = []
-    divisions = [d for d in sorted(out.iterdir()) if d.is_dir()] if out.is_dir() else []
-    if not divisions:
-        return [f"{out}: no division folder (closed/ or open/)"]
-    for division in divisions:
-        if division.name not in ("closed", "open"):
-            problems.append(f"{division}: a division is closed or open")
-            continue
-        for submitter in sorted(p for p in division.iterdir() if p.is_dir()):
-            problems += _check_submitter(submitter, division.name)
-    return problems
-
-
-def _check_submitter(submitter: Path, division: str) -> list[str]:
-    problems: list[str] = []
-    results = submitter / "results"
-    systems = sorted(p for p in results.iterdir() if p.is_dir()) if results.is_dir() else []
-    if not systems:
-        return [f"{submitter}: no results/<system>/ folder"]
-    for system in systems:
-        problems += _check_system_file(submitter / "systems" / f"{system.name}.json")
-        benchmarks = sorted(p for p in system.iterdir() if p.is_dir())
-        if not benchmarks:
-            problems.append(f"{system}: no benchmark folder (kws, vww, ad, ic)")
-        for bench in benchmarks:
-            if bench.name not in BENCHMARK:
-                problems.append(f"{bench}: unknown benchmark folder (kws, vww, ad, ic)")
-                continue
-            for mode in REQUIRED_MODES:
-                if not (bench / mode).is_dir():
-                    problems.append(f"{bench / mode}: missing ({mode} is required for every benchmark)")
-            for run in sorted(p for p in bench.iterdir() if p.is_dir()):
-                problems += _check_run(run, BENCHMARK[bench.name], division)
-    return problems
+def _refusals_and_notes(request: ExportRequest, chosen: list[tuple[Path, dict]]) -> list[str]:
+    """Raise for what may not be exported as asked; the notes the system description must carry."""
+    notes = []
+    for session, data in chosen:
+        if data.get("benchmark") not in FOLDER:
+            raise ConfigError(f"{session}: benchmark {data.get('benchmark')!r} has no MLPerf Tiny folder")
+        if not data.get("valid", False):
+            raise ConfigError(f"{session} is an INVALID run ({'; '.join(map(str, data.get('problems', [])))}); "
+                              "a submission holds valid runs only")
+        if data.get("simulated") and not request.allow_simulated:
+            raise ConfigError(f"{session} is a SIMULATED-board run: its figures are a model, not a submission; "
+                              "pass --allow-simulated to export it anyway (the system file then says so)")
+        kind, reason = _data_kind(data)
+        if (data.get("mode") == "accuracy" and kind != "official" and request.division == "closed"
+                and not request.allow_unofficial_data):
+            raise ConfigError(f"{session}: its accuracy data is {kind} ({reason}); the closed division counts only "
+                              "the official test set. Run on it, or pass --allow-unofficial-data (labelled)")
+    if any(data.get("simulated") for _, data in chosen):
+        notes.append("SIMULATED board: figures come from declared cycle and power models, not silicon.")
+    unofficial = sorted({data["benchmark"] for _, data in chosen
+                         if data.get("mode") == "accuracy" and _data_kind(data)[0] != "official"})
+    if unofficial:
+        notes.append(f"UNOFFICIAL accuracy data for {', '.join(unofficial)} (not the official test set).")
+    return notes
 
 
-def _check_system_file(path: Path) -> list[str]:
-    if not path.is_file():
-        return [f"{path}: missing system description"]
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as e:
-        return [f"{path}:{e.lineno}: not valid JSON ({e.msg})"]
-    missing = [name for name in SYSTEM_FIELDS if not data.get(name)]
-    return [f"{path}: missing fields {missing}"] if missing else []
-
-
-def _check_run(run: Path, benchmark: str, division: str) -> list[str]:
-    mode = run.name
-    if mode not in MODES:
-        return [f"{run}: unknown mode folder (performance, accuracy, energy)"]
-    problems = [f"{run / name}: missing" for name in ("log.txt", "results.txt") if not (run / name).is_file()]
-    if (run / "log.txt").is_file() and (run / "log.txt").stat().st_size == 0:
-        problems.append(f"{run / 'log.txt'}: empty (the transcript is part of the submission)")
-    if not (run / "results.txt").is_file():
-        return problems
-    text = (run / "results.txt").read_text()
-    entry = get_entry(benchmark)
-    key = mode if mode != "accuracy" else ("auc" if entry.scoring == "auc" else "top1")
-    found = CHECKER_LINES[key].search(text)
-    if found is None:
-        problems.append(f"{run / 'results.txt'}: no line the official checker reads "
-                        f"({CHECKER_LINES[key].pattern!r})")
-    if "INVALID" in text:
-        problems.append(f"{run / 'results.txt'}: the run is marked INVALID")
-    data = _run_data(run, problems)
-    if data is None:
-        return problems
-    if mode in ("performance", "energy"):
-        problems += _check_windows(run, data.get("windows", []))
-    elif found is not None and division == "closed":
-        value = float(found.group(1))
-        if value < entry.accuracy_target:
-            what = "AUC" if key == "auc" else "top-1"
-            problems.append(f"{run / 'results.txt'}: {what} {value:g} is below the closed-division target "
-                            f"{entry.accuracy_target:g}")
-    return problems
-
-
-def _run_data(run: Path, problems: list[str]) -> dict | None:
-    file = run / "results.json"
-    if not file.is_file():
-        problems.append(f"{file}: missing (tinyperf checks windows and targets from it)")
-        return None
-    try:
-        return json.loads(file.read_text())
-    except json.JSONDecodeError as e:
-        problems.append(f"{file}:{e.lineno}: not valid JSON ({e.msg})")
-        return None
-
-
-def _check_windows(run: Path, windows: list[dict]) -> list[str]:
-    problems = []
-    if len(windows) != RULE_WINDOWS:
-        problems.append(f"{run / 'results.json'}: {len(windows)} windows; the rules need {RULE_WINDOWS}")
-    for window in windows:
-        if window.get("seconds", 0) < RULE_MIN_WINDOW_S:
-            problems.append(f"{run / 'results.json'}: window {window.get('index')} lasted "
-                            f"{window.get('seconds', 0):.2f} s; the rules need >= {RULE_MIN_WINDOW_S:g} s")
-        if window.get("count", 0) < RULE_MIN_INFERENCES:
-            problems.append(f"{run / 'results.json'}: window {window.get('index')} ran {window.get('count', 0)} "
-                            f"inferences; the rules need >= {RULE_MIN_INFERENCES}")
-    return problems
+def _write_run(session: Path, data: dict, target: Path, request: ExportRequest) -> None:
+    """log.txt readable, results.txt (with its labels), results.json, and the energy plot."""
+    write_readable_log(session / "log.txt", target / "log.txt")
+    text = (session / "results.txt").read_text(encoding="utf-8")
+    kind, reason = _data_kind(data)
+    if data.get("mode") == "accuracy" and kind != "official":
+        text += f"UNOFFICIAL DATA (exported with --allow-unofficial-data): {kind}: {reason}.\n"
+    (target / "results.txt").write_text(text, encoding="utf-8")
+    shutil.copy2(session / "results.json", target / "results.json")
+    if data.get("mode") == "energy":
+        window = (data.get("windows") or [{}])[0]
+        trace = session / str((data.get("monitor") or {}).get("trace", "trace.npz"))
+        if not trace.is_file() or "start_s" not in window:
+            raise ConfigError(f"{session}: no saved trace or window edges for {ENERGY_PLOT}")
+        plot_saved_window(trace, float(window["start_s"]), float(window["end_s"]), target / ENERGY_PLOT,
+                          f"{data['benchmark']} energy window 0: {window.get('count')} inferences "
+                          f"between the timestamp edges")

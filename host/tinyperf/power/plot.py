@@ -30,3 +30,34 @@ def plot_trace(trace: Trace, out: Path, title: str) -> Path:
     figure.savefig(out)
     plt.close(figure)
     return out
+
+
+def plot_saved_window(trace_file: Path, start_s: float, end_s: float, out: Path, title: str) -> Path:
+    """One window of a session's saved trace (trace.npz) with its two timestamp edges: the submission's
+    energy_inf_000.png. The file is read without pickle (numbers and one string only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with np.load(trace_file, allow_pickle=False) as saved:
+        energies = np.asarray(saved["energies_j"], dtype=np.float64)
+        period = float(saved["period_s"])
+    margin = 0.1 * (end_s - start_s) + 10 * period
+    first = max(0, int((start_s - margin) / period))
+    last = min(len(energies), int((end_s + margin) / period) + 1)
+    times = np.arange(first, last) * period
+    figure, axis = plt.subplots(figsize=(10, 4), dpi=100)
+    axis.plot(times, 1e3 * energies[first:last] / period, linewidth=0.7, color="tab:blue", label="power")
+    for number, edge_s in enumerate((start_s, end_s)):
+        axis.axvline(edge_s, color="tab:red", linewidth=0.9, label="timestamp edge" if number == 0 else None)
+    axis.set_xlabel("time since start of acquisition (s)")
+    axis.set_ylabel("power (mW)")
+    axis.set_title(title)
+    axis.grid(alpha=0.3)
+    axis.legend(loc="upper right")
+    figure.tight_layout()
+    figure.savefig(out)
+    plt.close(figure)
+    return out
