@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 MODELS_DIR = Path(os.environ.get("TINYPERF_MODELS", SHARED / "models")).resolve()  # CLI tests run elsewhere
-TRANSCRIPT = SHARED / "transcripts" / "kws01-tflm-reference-api.json"
+TRANSCRIPT = REPO / "tests" / "fixtures" / "kws01-tflm-reference-api.json"  # copied from ../shared/transcripts
 MODEL_FILES = {
     "kws01": "kws_ref_model.tflite",
     "vww01": "vww_96_int8.tflite",
@@ -51,5 +51,6 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 300) -> subpro
 def sim_kws():
     from tinyperf.sim.launcher import start_sim_board
 
-    with start_sim_board("sim-nucleo-l4r5zi", "kws01", model_path("kws01")) as sim:
+    # the transcript's firmware prints '%0.3f' (not the KWS reference submission's truncation)
+    with start_sim_board("sim-nucleo-l4r5zi", "kws01", model_path("kws01"), results_format="printf3") as sim:
         yield sim

@@ -71,6 +71,13 @@ def _host_reference(benchmark: str, data: bytes) -> list[float]:
     return [float(v) for v in y]
 
 
+def _as_reference_prints(benchmark: str, value: float) -> float:
+    """KWS reference firmware cuts each float32 score toward zero at 3 decimals; the others print %0.3f."""
+    if benchmark == "kws01":
+        return int(np.float32(value) * np.float32(1000)) / 1000
+    return float(f"{value:0.3f}")
+
+
 @pytest.mark.parametrize(("benchmark", "nbytes"), [("kws01", 490), ("vww01", 27648), ("ad01", 2560), ("ic01", 3072)])
 def test_device_results_equal_tflm_host_reference(benchmark: str, nbytes: int) -> None:
     rng = np.random.default_rng(7)
@@ -85,7 +92,7 @@ def test_device_results_equal_tflm_host_reference(benchmark: str, nbytes: int) -
                     data = rng.integers(0, 256, nbytes, dtype=np.uint8).tobytes()
                 device.load(data)
                 got = device.infer(1, 0, timeout_s=30).values
-                expected = [float(f"{v:0.3f}") for v in _host_reference(benchmark, data)]
+                expected = [_as_reference_prints(benchmark, v) for v in _host_reference(benchmark, data)]
                 assert list(got) == expected
                 # the sim re-copies the input before every inference: repeated runs answer the same
                 assert device.infer(5, 1, timeout_s=30).values == got
