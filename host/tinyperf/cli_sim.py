@@ -93,6 +93,7 @@ def register(app: typer.Typer, console: Console, err_console: Console, user_erro
                                    "results_format": results_format.value, "reuses_input_tensor": reuses_input_tensor,
                                    "max_baud": max_baud}
         if bench:
+            options["baud"] = baud
             _serve_bench(console, err_console, board, benchmark.value, resolved.path, mode.value, ports_file,
                          sd_card, options)
             return
