@@ -20,7 +20,7 @@
 #define TP_EXT_BUFFER_BYTES TP_MAX_INPUT_BYTES
 #endif
 #ifndef TP_EXT_REPLY_BYTES
-#define TP_EXT_REPLY_BYTES 8192u /* the longest reply a repeat can be answered with from the cache */
+#define TP_EXT_REPLY_BYTES 12288u /* the longest reply: 196 ad01 windows, printed and exact (~9 KB) */
 #endif
 #define REPLY_CACHE 2u           /* the host has at most two commands in flight */
 #define STALL_US 5000000u        /* a streaming slide whose data stops this long gives up */
@@ -402,8 +402,10 @@ static void tp_infer(char **cursor) {
   char *count = tp_next_word(cursor);
   char *warmup = tp_next_word(cursor);
   char *flag = tp_next_word(cursor);
+  tp_harness_exact_results(1);
   tp_harness_infer(count != NULL ? tp_parse_int(count) : 1, warmup != NULL ? tp_parse_int(warmup) : 0,
                    flag != NULL && tp_same(flag, "results"));
+  tp_harness_exact_results(0);
 }
 
 /* `tp-profile [B LEN CRC]`: the per-operator profile, on a checked buffer or on the current input. */
@@ -504,7 +506,9 @@ static uint32_t slide_windows(const buffer_ref *ref, uint32_t window, uint32_t s
     }
     drain_received();
     tp_harness_set_input(buffers[ref->index] + offset, window);
+    tp_harness_exact_results(1);
     tp_harness_infer(1, 0, 1);
+    tp_harness_exact_results(0);
     count++;
   }
   if (stream && tp_crc32(0u, buffers[ref->index], ref->length) != ref->crc) {
@@ -598,7 +602,7 @@ static void tp_caps(void) {
   tp_print_uint(BUFFER_COUNT);
   tp_print(" buffer-bytes=");
   tp_print_uint(TP_EXT_BUFFER_BYTES);
-  tp_print(" features=crc,seq,slide,stream bauds=");
+  tp_print(" features=crc,seq,slide,stream,exact bauds=");
   tp_print(tp_port_bauds());
   tp_print("]\r\n");
 }

@@ -1,6 +1,8 @@
 /* The legacy protocol's command set: name, profile, help, timestamp, db, infer, results. */
 #include "harness.h"
 
+#include <string.h>
+
 #include "format.h"
 #include "model_runner.h"
 #include "port.h"
@@ -196,6 +198,26 @@ static void db(char **cursor) {
   }
 }
 
+static int exact_results; /* set by the extension: results also go out as float32 bits */
+
+void tp_harness_exact_results(int on) { exact_results = on; }
+
+/* `m-results-f32-[3f6e0000,...]`: each result's float32 bits, so the host scores the exact output. */
+static void print_exact_results(void) {
+  tp_print("m-results-f32-[");
+  for (size_t i = 0; i < result_count; i++) {
+    uint32_t bits;
+    memcpy(&bits, &results[i], sizeof bits);
+    if (i != 0u) {
+      tp_print(",");
+    }
+    for (int shift = 24; shift >= 0; shift -= 8) {
+      tp_print_hex_byte((uint8_t)(bits >> shift));
+    }
+  }
+  print_line("]");
+}
+
 static void print_results(void) {
   tp_print("m-results-[");
   for (size_t i = 0; i < result_count; i++) {
@@ -205,6 +227,9 @@ static void print_results(void) {
     tp_print_float3(results[i]);
   }
   print_line("]");
+  if (exact_results) {
+    print_exact_results();
+  }
 }
 
 /* One inference on the buffer as it stands; nothing loaded reads as zeros, as on firmware. */

@@ -30,6 +30,8 @@ void tp_harness_set_input(const uint8_t *data, size_t length);
 
 /* `infer N W` on the current input; `results_only` prints just the m-results line (no timestamps). */
 void tp_harness_infer(int32_t count, int32_t warmup, int results_only);
+/* While on, every m-results line is followed by m-results-f32-[...] (the extension's exact outputs). */
+void tp_harness_exact_results(int on);
 
 /* A timestamp as the build's mode gives it: m-lap-us-N, or (energy mode) a pulse of the timestamp pin. */
 void tp_harness_timestamp(void);
