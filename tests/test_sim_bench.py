@@ -38,10 +38,10 @@ def _quiet(port: serial.Serial, seconds: float = 0.5) -> bytes:
     return port.read(65536)
 
 
-def _load(port: serial.Serial, data: bytes, prefix: bytes = b"") -> None:
-    assert b"Expecting" in _exchange(port, prefix + f"db load {len(data)}%".encode())
+def _load(port: serial.Serial, data: bytes) -> None:
+    assert b"Expecting" in _exchange(port, f"db load {len(data)}%".encode())
     for i in range(0, len(data), 32):
-        _exchange(port, prefix + b"db " + data[i : i + 32].hex().encode() + b"%")
+        _exchange(port, b"db " + data[i : i + 32].hex().encode() + b"%")
 
 
 def _reference_firmware_line(benchmark: str, values: list[float]) -> str:
@@ -117,7 +117,6 @@ def test_interface_board_bytes_are_exactly_the_firmware_s(tmp_path: Path) -> Non
             assert _quiet(port, 0.3) == b""  # no m-ready of the board's own after the relayed reply
             assert _exchange(port, b"checkbaud%") == b"baud is: 9600\nm-ready\r\n"
             assert _exchange(port, b"ls%") == b"notes.txt\r\nshort.wav\r\nm-ready\r\n"
-            started = time.monotonic()
             assert _exchange(port, b"play short.wav%") == b"Attempting to play short.wav\nsucceeded.\nm-ready\r\n"
             assert _exchange(port, b"play notes.txt%").startswith(b"Attempting to play notes.txt\nError playing")
             assert _exchange(port, b"record_detections%") == b"Now recording detections\r\nm-ready\r\n"
@@ -132,7 +131,6 @@ def test_interface_board_bytes_are_exactly_the_firmware_s(tmp_path: Path) -> Non
             assert _exchange(port, b"dut name%", b"[dut]: m-ready\r\n").endswith(b"[dut]: m-ready\r\n")
         finally:
             port.close()
-    assert time.monotonic() - started > 0  # play ran (its length is spent on the board's clock)
 
 
 def test_interface_board_dutycycle_quirk_has_no_line_break_before_m_ready() -> None:

@@ -20,7 +20,7 @@ from rich.table import Table
 
 from tinyperf import __version__, cli_compare, cli_firmware, cli_profile, cli_results, cli_sim, cli_submission
 from tinyperf.boards import load_boards
-from tinyperf.cli_choices import Benchmark
+from tinyperf.cli_choices import Benchmark, Pacing
 from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
 from tinyperf.modes.performance import PerformanceSettings
 from tinyperf.runner import Mode, RunOutcome, RunRequest, execute, resumed_request
@@ -59,11 +59,6 @@ class ProtocolChoice(str, Enum):
 class ModelChoice(str, Enum):
     official = "official"
     fallback = "fallback"
-
-
-class Pacing(str, Enum):
-    virtual = "virtual"
-    realtime = "realtime"
 
 
 def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:

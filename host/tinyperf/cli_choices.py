@@ -10,3 +10,10 @@ class Benchmark(str, Enum):
     vww01 = "vww01"
     ad01 = "ad01"
     ic01 = "ic01"
+
+
+class Pacing(str, Enum):
+    """A simulated board's clock: virtual (instant, modelled time) or realtime (as slow as the board)."""
+
+    virtual = "virtual"
+    realtime = "realtime"

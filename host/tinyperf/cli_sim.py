@@ -12,14 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from tinyperf.cli_choices import Benchmark
+from tinyperf.cli_choices import Benchmark, Pacing
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-class SimPacing(str, Enum):
-    virtual = "virtual"
-    realtime = "realtime"
 
 
 class BenchMode(str, Enum):
@@ -41,9 +36,9 @@ def register(app: typer.Typer, console: Console, err_console: Console, user_erro
         board: Annotated[str, typer.Option(help="Simulated board id.")] = "sim-nucleo-l4r5zi",
         benchmark: Annotated[Benchmark, typer.Option(help="Model the simulated firmware runs.")] = Benchmark.kws01,
         model: Annotated[Path | None, typer.Option(help="A .tflite file instead of the official model.")] = None,
-        pacing: Annotated[SimPacing, typer.Option(
+        pacing: Annotated[Pacing, typer.Option(
             help="virtual (instant: device time is modelled) or realtime (as slow as the board). A bench is "
-            "always realtime.")] = SimPacing.virtual,
+            "always realtime.")] = Pacing.virtual,
         baud: Annotated[int | None, typer.Option(help="Baud rate the simulated UART paces at.")] = None,
         tcp_port: Annotated[int | None, typer.Option(
             help="Serve on socket://127.0.0.1:PORT instead of a pseudo-terminal.")] = None,
@@ -116,7 +111,7 @@ def _serve_bench(console: Console, err_console: Console, board: str, benchmark: 
                  ports_file: Path | None, sd_card: Path | None, options: dict[str, Any]) -> None:
     """Start the bench, print its ports, serve until Ctrl-C or SIGTERM, then stop every process."""
     from tinyperf.sim.bench import start_bench
-    from tinyperf.sim.truth import energy_per_inference_uj, inference_seconds
+    from tinyperf.sim.truth import simulated_truth
 
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -127,12 +122,12 @@ def _serve_bench(console: Console, err_console: Console, board: str, benchmark: 
                               f"(on a real bench: USB {device['vid']}:{device['pid']})", highlight=False)
             if ports_file is not None:
                 sim_bench.write_ports_file(ports_file)
-            seconds = inference_seconds(board, model) * options["slowdown"]
-            truth = f"{1e3 * seconds:.3f} ms/inf."
-            if mode == "energy":
-                truth += f", {energy_per_inference_uj(board, model) * options['slowdown']:.3f} uJ/inf."
+            truth = simulated_truth(board, model, mode)
+            scale = options["slowdown"]
+            told = f"{truth['latency_ms'] * scale:.3f} ms/inf."
+            told += f", {truth['energy_uj'] * scale:.3f} uJ/inf." if "energy_uj" in truth else ""
             err_console.print(f"SIMULATED bench ({mode} mode, real time) of {board} running {benchmark}. "
-                              f"Its truth by the declared models: {truth} Ctrl-C stops it.", soft_wrap=True)
+                              f"Its truth by the declared models: {told} Ctrl-C stops it.", soft_wrap=True)
             while not stop.wait(0.5):
                 dead = [p.url for p in sim_bench.processes if p.process.poll() is not None]
                 if dead:

@@ -37,16 +37,16 @@ from tinyperf.modes.scenarios import run_offline, run_single_stream
 from tinyperf.ports import board_port
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
 from tinyperf.power.profiles import board_power_model, instrument_profile
-from tinyperf.provenance import Provenance, dataset_provenance, submittable_reasons
+from tinyperf.provenance import dataset_provenance, submittable_reasons
 from tinyperf.scoring import auc_text
 from tinyperf.session import Session, SessionWriteError, finished_samples, journaled_request
+from tinyperf.sim.interface_board import INTERFACE_DUT_BAUD
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board
 from tinyperf.sim.truth import simulated_truth, truth_line
 from tinyperf.smoke.store import smoke_dataset
 from tinyperf.store import dataset_hash, file_sha256, index_session
 
 Mode = Literal["performance", "accuracy", "energy"]
-INTERFACE_DUT_BAUD = 9600  # reference energy-mode link between the interface board and the device
 ModelSource = Literal["official", "fallback"]
 SIMULATED_NOTE = "SIMULATED: {board} is a simulated board; its times come from a declared cycle model, not silicon."
 
@@ -253,9 +253,9 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
         raise
     if board.simulated and request.mode != "accuracy":
         figures["truth"] = simulated_truth(board.id, model.path, request.mode)
-    figures["data"] = dataset_provenance(request.benchmark, dataset, samples, smoke=request.dataset is None).as_dict()
-    reasons = submittable_reasons(request.mode, figures["valid"], board.kind, model.official,
-                                  Provenance(**figures["data"]))
+    provenance = dataset_provenance(request.benchmark, dataset, samples, smoke=request.dataset is None)
+    figures["data"] = provenance.as_dict()
+    reasons = submittable_reasons(request.mode, figures["valid"], board.kind, model.official, provenance)
     figures["submittable"] = {"closed": not reasons, "reasons": reasons}
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
     _write_provenance(original_request, outcome, dataset)

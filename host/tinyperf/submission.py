@@ -19,7 +19,6 @@ from typing import Literal
 
 from tinyperf.errors import ConfigError
 from tinyperf.jsonfiles import read_results
-from tinyperf.power.plot import plot_saved_window
 from tinyperf.readable_log import write_readable_log
 from tinyperf.submission_system import parse_overrides, system_description
 
@@ -148,6 +147,8 @@ def _write_run(session: Path, data: dict, target: Path, request: ExportRequest) 
     (target / "results.txt").write_text(text, encoding="utf-8")
     shutil.copy2(session / "results.json", target / "results.json")
     if data.get("mode") == "energy":
+        from tinyperf.power.plot import plot_saved_window  # matplotlib and numpy: only when a plot is drawn
+
         window = (data.get("windows") or [{}])[0]
         trace = session / str((data.get("monitor") or {}).get("trace", "trace.npz"))
         if not trace.is_file() or "start_s" not in window:

@@ -17,9 +17,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyperf.sim.interface_board import INTERFACE_DUT_BAUD
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board, start_sim_monitor
 
-INTERFACE_DUT_BAUD = 9600
 # what the roles are on a real bench (the official runner's device files match these)
 USB_IDENTITY = {"dut": (0x0483, 0x374B), "interface": (0x0483, 0x374E), "power": (0x0483, 0x5740)}
 ROLE_NAMES = {"dut": "l4r5zi", "interface": "stm32h573i-dk", "power": "lpm01a"}

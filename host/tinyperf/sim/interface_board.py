@@ -30,6 +30,7 @@ COMMAND_WORDS = ("dut", "name", "ls", "play", "setbaud", "checkbaud", "record_de
                  "print_detections", "print_dutycycle")
 READY = "m-ready\r\n"
 DEFAULT_DUT_BAUD = 115200
+INTERFACE_DUT_BAUD = 9600  # the reference energy-mode link between the interface board and the device
 MAX_RECORDS = 100  # the firmware keeps at most this many duty-cycle edges (MAX_FRAMES)
 
 
