@@ -1,15 +1,20 @@
-# TP_ENGINE=tflm: compile a TensorFlow Lite Micro tree made by TFLM's create_tflm_tree.py
-# (tensorflow/lite/micro/tools/project_generation/create_tflm_tree.py <dir>), given as TFLM_DIR.
-if(NOT TFLM_DIR OR NOT EXISTS "${TFLM_DIR}/tensorflow/lite/micro/micro_interpreter.h")
-  message(FATAL_ERROR "TP_ENGINE=tflm needs TFLM_DIR: a tree from TFLM's create_tflm_tree.py "
-                      "(pinned commit: see firmware/README.md). Without one, build TP_ENGINE=test.")
+# TP_ENGINE=tflm: TensorFlow Lite Micro, compiled from the file list `tinyperf build` writes into
+# TP_GENERATED_DIR/engine_sources.cmake (TFLM's own sources.inc, just the model's kernels, reference or
+# CMSIS-NN). TP_ENGINE_LIBRARY names that list already built (tinyperf caches it per TFLM commit,
+# kernels and board); without it the library is compiled here, from the same list.
+if(NOT EXISTS "${TP_GENERATED_DIR}/engine_sources.cmake")
+  message(FATAL_ERROR "TP_ENGINE=tflm needs ${TP_GENERATED_DIR}/engine_sources.cmake; `tinyperf build --engine tflm` "
+                      "writes it (with --tflm-dir DIR, or online: the pinned TFLM is downloaded)")
 endif()
-file(GLOB_RECURSE TFLM_SOURCES CONFIGURE_DEPENDS
-     "${TFLM_DIR}/tensorflow/*.cc" "${TFLM_DIR}/tensorflow/*.c" "${TFLM_DIR}/signal/*.cc")
-list(FILTER TFLM_SOURCES EXCLUDE REGEX "_test\\.cc$|/examples/|/benchmarks/|/tools/")
-set(ENGINE_SOURCES model/tflm_runner.cc "${TP_GENERATED_DIR}/model_data.cc" ${TFLM_SOURCES})
-set(ENGINE_INCLUDES "${TFLM_DIR}" "${TFLM_DIR}/third_party/flatbuffers/include"
-    "${TFLM_DIR}/third_party/gemmlowp" "${TFLM_DIR}/third_party/ruy" "${TFLM_DIR}/third_party/kissfft")
-# no TF_LITE_STRIP_ERROR_STRINGS: it compiles out TFLM's per-operator profiling hook (tp-profile needs it)
-add_compile_definitions(TF_LITE_STATIC_MEMORY)
-set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} -fno-rtti -fno-exceptions -fno-threadsafe-statics -Wno-unused-parameter")
+include("${TP_GENERATED_DIR}/engine_sources.cmake") # TP_ENGINE_SOURCES, TP_ENGINE_INCLUDES, TP_ENGINE_DEFINES
+include("${CMAKE_CURRENT_LIST_DIR}/tflm_flags.cmake")
+set(ENGINE_SOURCES model/tflm_runner.cc "${TP_GENERATED_DIR}/model_data.cc")
+set(ENGINE_INCLUDES ${TP_ENGINE_INCLUDES})
+if(TP_ENGINE_LIBRARY)
+  set(ENGINE_LIBRARIES "${TP_ENGINE_LIBRARY}")
+else()
+  add_library(tflm_engine STATIC ${TP_ENGINE_SOURCES})
+  target_include_directories(tflm_engine PRIVATE ${TP_ENGINE_INCLUDES})
+  target_compile_options(tflm_engine PRIVATE ${PORT_FLAGS} -w)
+  set(ENGINE_LIBRARIES tflm_engine)
+endif()

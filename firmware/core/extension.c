@@ -11,6 +11,7 @@
 #include "format.h"
 #include "frames.h"
 #include "harness.h"
+#include "model_runner.h"
 #include "port.h"
 #include "tp_config.h"
 
@@ -604,6 +605,12 @@ static void tp_caps(void) {
   tp_print_uint(TP_EXT_BUFFER_BYTES);
   tp_print(" features=crc,seq,slide,stream,exact bauds=");
   tp_print(tp_port_bauds());
+  tp_print(" engine=");
+  tp_print(tp_model_engine());
+  tp_print(" arena=");
+  tp_print_uint((uint32_t)tp_model_arena_used());
+  tp_print("/");
+  tp_print_uint((uint32_t)tp_model_arena_bytes());
   tp_print("]\r\n");
 }
 

@@ -25,6 +25,13 @@ int tp_model_infer(const uint8_t *input, size_t length, float *results, size_t c
 
 const char *tp_model_error(void);
 
+/* Which engine answers, for tp-caps: "tflm/cmsis-nn", "tflm/reference", "ref", "test". */
+const char *tp_model_engine(void);
+
+/* The tensor arena: its size and what the engine used of it after init (0 and 0 without an arena). */
+size_t tp_model_arena_bytes(void);
+size_t tp_model_arena_used(void);
+
 /* Per-operator timing (tp-profile). An engine without operators (the test engine) has 0 of them. The
  * ticks are tp_port_ticks() around each operator of the last tp_model_infer. */
 int tp_model_op_count(void);

@@ -72,3 +72,9 @@ int tp_model_op_count(void) { return tp_ref_op_count; }
 const char *tp_model_op_name(int index) { return tp_ref_ops[index].name; }
 
 uint32_t tp_model_op_ticks(int index) { return op_ticks[index]; }
+
+const char *tp_model_engine(void) { return "ref"; }
+
+size_t tp_model_arena_bytes(void) { return 0; }
+
+size_t tp_model_arena_used(void) { return 0; }

@@ -58,3 +58,9 @@ uint32_t tp_model_op_ticks(int index) {
   (void)index;
   return 0u;
 }
+
+const char *tp_model_engine(void) { return "test"; }
+
+size_t tp_model_arena_bytes(void) { return 0; }
+
+size_t tp_model_arena_used(void) { return 0; }

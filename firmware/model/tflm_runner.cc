@@ -12,6 +12,12 @@
 #include "tensorflow/lite/schema/schema_generated.h"
 #include "tp_config.h"
 
+#define TP_STRINGIFY_(x) #x
+#define TP_STRINGIFY(x) TP_STRINGIFY_(x)
+#ifndef TP_ENGINE_KERNELS
+#define TP_ENGINE_KERNELS "reference"
+#endif
+
 extern const unsigned char tp_model_data[];
 
 namespace {
@@ -88,7 +94,8 @@ extern "C" int tp_model_init(void) {
 #undef TP_OP
   static tflite::MicroInterpreter instance(model, resolver, arena, sizeof arena, nullptr, &profiler);
   if (instance.AllocateTensors() != kTfLiteOk) {
-    error = "AllocateTensors failed: TP_ARENA_BYTES too small or an op is missing";
+    // the arena is TFLM's own figure for this model (the host interpreter's) plus a margin
+    error = "AllocateTensors failed: the " TP_STRINGIFY(TP_ARENA_BYTES) "-byte arena is too small or an op is missing";
     return -1;
   }
   interpreter = &instance;
@@ -96,6 +103,12 @@ extern "C" int tp_model_init(void) {
 }
 
 extern "C" size_t tp_model_result_count(void) { return TP_RESULT_COUNT; }
+
+extern "C" const char *tp_model_engine(void) { return "tflm/" TP_ENGINE_KERNELS; }
+
+extern "C" size_t tp_model_arena_bytes(void) { return sizeof arena; }
+
+extern "C" size_t tp_model_arena_used(void) { return interpreter == nullptr ? 0 : interpreter->arena_used_bytes(); }
 
 extern "C" const char *tp_model_error(void) { return error; }
 

@@ -23,12 +23,31 @@ class EngineChoice(str, Enum):
     tflm = "tflm"
 
 
+class KernelsChoice(str, Enum):
+    reference = "reference"
+    cmsis_nn = "cmsis-nn"
+
+
 class TimestampChoice(str, Enum):
     performance = "performance"
     energy = "energy"
 
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def build_summary_lines(manifest: Any) -> list[str]:
+    """What a user checks after a build: the sources, the engine library, memory against the board."""
+    from tinyperf.build.memory import MemoryUse
+
+    lines = [f"  {line}" for line in manifest.sources.values()]
+    if manifest.engine_library:
+        lines.append(f"  TFLM engine library: {manifest.engine_library} (cached per TFLM commit, kernels, board, ops)")
+    if manifest.memory:
+        lines.append(f"  {MemoryUse(**manifest.memory).summary()}")
+    if manifest.engine in ("test", "ref"):
+        lines.append(f"[yellow]{manifest.engine_note}[/]")
+    return lines
 
 
 def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:
@@ -43,16 +62,27 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         builder: Annotated[str | None, typer.Option(
             help="cmake or platformio (default: the board's first; nucleo-l4r5zi: platformio).")] = None,
         engine: Annotated[EngineChoice, typer.Option(
-            help="tflm: TensorFlow Lite Micro (needs --tflm-dir/TFLM_DIR with CMake; PlatformIO fetches the pinned "
-            "commit); ref: tinyperf's own int8 kernels, bit-exact with TFLM's reference kernels, with per-operator "
-            "timing (int8 models of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, RESHAPE, "
-            "SOFTMAX, ADD); test: a CRC-32 stand-in that proves harness, protocol and port; auto: tflm when a "
-            "TFLM tree or PlatformIO is used, else ref if it runs the model, else test.")] = EngineChoice.auto,
+            help="tflm: TensorFlow Lite Micro at the pinned commit (from --tflm-dir, else downloaded once into "
+            "the user cache and verified); ref: tinyperf's own int8 kernels, bit-exact with TFLM's reference "
+            "kernels, needing no TFLM tree (int8 CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, "
+            "RESHAPE, SOFTMAX, ADD); test: a CRC-32 stand-in that proves harness, protocol and port; auto: tflm "
+            "when its sources are on this machine or PlatformIO builds, else ref if it runs the model, else test.")]
+        = EngineChoice.auto,
+        kernels: Annotated[KernelsChoice | None, typer.Option(
+            help="TFLM's kernels: cmsis-nn (Arm's optimised int8 kernels; the default on Cortex-M) or reference "
+            "(the default on posix-host).")] = None,
         timestamp_mode: Annotated[TimestampChoice, typer.Option(
             help="performance: timestamps print m-lap-us; energy: they pulse the timestamp GPIO (D7).")]
         = TimestampChoice.performance,
         tflm_dir: Annotated[Path | None, typer.Option(
-            help="A TFLM tree made by TFLM's create_tflm_tree.py (default: $TFLM_DIR).")] = None,
+            help="A tensorflow/tflite-micro checkout (default: $TFLM_DIR, else the pinned commit, downloaded).")]
+        = None,
+        cmsis_nn_dir: Annotated[Path | None, typer.Option(
+            help="An ARM-software/CMSIS-NN checkout (default: $CMSIS_NN_DIR, else the pinned commit).")] = None,
+        cmsis_dir: Annotated[Path | None, typer.Option(
+            help="An ARM-software/CMSIS_6 checkout (default: $CMSIS_DIR, else the pinned commit).")] = None,
+        offline: Annotated[bool, typer.Option(
+            "--offline", help="Never download sources; use the folders given and the verified cache.")] = False,
         builds_dir: Annotated[Path, typer.Option(help="Output: BUILDS_DIR/<board>/ (firmware.elf, build.json).")]
         = Path("builds"),
     ) -> None:
@@ -65,14 +95,16 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
 
         request = BuildRequest(board=board, benchmark=benchmark.value, model=model, builder=builder,
                                engine=engine.value, timestamp_mode=timestamp_mode.value, builds_dir=builds_dir,
-                               tflm_dir=tflm_dir)
-        with console.status(f"building {benchmark.value} firmware for {board}"):
+                               kernels=kernels.value if kernels else None, download=not offline,
+                               source_dirs={"tflm": tflm_dir, "cmsis_nn": cmsis_nn_dir, "cmsis": cmsis_dir})
+        with console.status(f"building {benchmark.value} firmware for {board} (TFLM's first build for a board and "
+                            "kernel set takes minutes; later ones reuse it)"):
             started = time.monotonic()
             manifest = build_firmware(request)
         console.print(f"built {builds_folder(builds_dir, board) / manifest.elf} in {time.monotonic() - started:.1f} s "
                       f"({manifest.path_summary})", highlight=False, soft_wrap=True)
-        if manifest.engine in ("test", "ref"):
-            console.print(f"[yellow]{manifest.engine_note}[/]", highlight=False)
+        for line in build_summary_lines(manifest):
+            console.print(line, highlight=False, soft_wrap=True)
 
     @app.command()
     @user_errors

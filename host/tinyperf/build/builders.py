@@ -14,7 +14,8 @@ from pathlib import Path
 
 from tinyperf.backends import Registry
 from tinyperf.boards import Board
-from tinyperf.errors import ConfigError
+from tinyperf.build.memory import does_not_fit
+from tinyperf.errors import ConfigError, ToolError
 from tinyperf.tools import require_tool, run_tool, tool_version
 
 CONFIGURE_TIMEOUT_S = 120.0
@@ -24,11 +25,11 @@ COMPILE_TIMEOUT_S = 1800.0  # a full TFLM tree compiles for minutes on two cores
 @dataclass(frozen=True)
 class BuildJob:
     board: Board
-    engine: str  # "test" or "tflm"
+    engine: str  # "test", "ref" or "tflm"
     sources: Path  # firmware/
-    generated: Path  # tp_config.h, model_ops.inc, model_data.cc
+    generated: Path  # tp_config.h, model_ops.inc, model_data.cc, engine_sources.* (tflm)
     work: Path  # the builder's own build tree
-    tflm_dir: Path | None
+    engine_library: Path | None = None  # tflm: the cached TFLM library (CMake); else compiled in the build
 
 
 @dataclass(frozen=True)
@@ -61,18 +62,25 @@ class CMakeBuilder(Builder):
                 f"-DTP_ENGINE={job.engine}", f"-DTP_GENERATED_DIR={job.generated}"]
         if job.board.firmware.cross_compile:
             argv.append(f"-DCMAKE_TOOLCHAIN_FILE={job.sources / 'cmake' / 'arm-none-eabi.cmake'}")
-        if job.tflm_dir is not None:
-            argv.append(f"-DTFLM_DIR={job.tflm_dir}")
+        if job.engine_library is not None:
+            argv.append(f"-DTP_ENGINE_LIBRARY={job.engine_library}")
         run_tool(argv, "configuring the firmware build (cmake)", CONFIGURE_TIMEOUT_S)
         jobs = str(os.cpu_count() or 2)
-        run_tool(["cmake", "--build", str(job.work), "--parallel", jobs], "compiling the firmware",
-                 COMPILE_TIMEOUT_S)
+        try:
+            run_tool(["cmake", "--build", str(job.work), "--parallel", jobs], "compiling the firmware",
+                     COMPILE_TIMEOUT_S)
+        except ToolError as e:
+            overflow = does_not_fit(str(e), job.board, "the firmware")
+            if overflow is not None:
+                raise overflow from e
+            raise
         elf = job.work / ("firmware" if job.board.firmware.port == "posix" else "firmware.elf")
         return Built(elf, tool_version(compiler))
 
 
 class PlatformIOBuilder(Builder):
-    """firmware/platformio.ini; PlatformIO fetches the toolchain and the pinned TFLM (needs internet)."""
+    """firmware/platformio.ini; PlatformIO fetches the toolchain (needs its registry); the TFLM file list is
+    the one `tinyperf build` wrote for CMake (engine_sources.json), so both builders compile one tree."""
 
     name = "platformio"
 
@@ -85,8 +93,6 @@ class PlatformIOBuilder(Builder):
             raise ConfigError("the PlatformIO build always links TFLM; use --builder cmake for the test engine")
         require_tool("pio")
         env = dict(os.environ, TINYPERF_GENERATED_DIR=str(job.generated), PLATFORMIO_BUILD_DIR=str(job.work))
-        if job.tflm_dir is not None:
-            env["TFLM_DIR"] = str(job.tflm_dir)
         run_tool(["pio", "run", "-d", str(job.sources), "-e", env_name], f"PlatformIO build of {env_name}",
                  COMPILE_TIMEOUT_S, env=env)
         return Built(job.work / env_name / "firmware.elf", tool_version("pio"))

@@ -8,8 +8,9 @@ copy that into their results so no CRC-derived number is ever mistaken for a mod
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import asdict, dataclass
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -18,23 +19,25 @@ from tinyperf import __version__
 from tinyperf.arena import arena_estimate_bytes
 from tinyperf.boards import Board, get_board
 from tinyperf.build.builders import BUILDERS, BuildJob, copy_outputs
+from tinyperf.build.engine_library import EngineLibrary, build_engine_library
 from tinyperf.build.generated import firmware_config, write_generated
+from tinyperf.build.memory import memory_use
 from tinyperf.build.ref_plan import Plan, build_plan, write_plan
+from tinyperf.build.sources import PINS, SourceTree, find_tree, resolve_trees, sources_cache
+from tinyperf.build.tflm_files import EngineSources, engine_sources, trees_needed
 from tinyperf.errors import ConfigError, ModelError
 from tinyperf.models import get_entry, resolve_model, sha256_of
 from tinyperf.resources import data_dir
 from tinyperf.tflite_info import read_model_info_file
 
 Engine = Literal["auto", "test", "ref", "tflm"]
+Kernels = Literal["reference", "cmsis-nn"]
 TimestampMode = Literal["performance", "energy"]
 MANIFEST = "build.json"
-# The TFLM commit the PlatformIO build pins: the one the host's tflite-micro wheel (the bit-exact
-# reference interpreter) was built from, so device and host run the same kernels.
-TFLM_PINNED_COMMIT = "8f6596d"
 ENGINE_NOTES = {
     "test": "TEST ENGINE: no TensorFlow Lite Micro linked; results are CRC-32-derived from the input, "
             "not model outputs. Proves harness, protocol and port only.",
-    "tflm": "TensorFlow Lite Micro model runner (reference kernels).",
+    "tflm": "TensorFlow Lite Micro model runner ({kernels} kernels).",
     "ref": "REF ENGINE: tinyperf's own int8 kernels (TFLM reference arithmetic, checked bit-exact against TFLM's "
            "interpreter) on a plan generated from the model; plain C loops, not CMSIS-NN, so times are a "
            "reference kernel's.",
@@ -50,7 +53,9 @@ class BuildRequest:
     engine: Engine = "auto"
     timestamp_mode: TimestampMode = "performance"
     builds_dir: Path = Path("builds")
-    tflm_dir: Path | None = None
+    kernels: Kernels | None = None  # tflm: None picks CMSIS-NN on Cortex-M, reference on the host
+    source_dirs: dict[str, Path | None] = field(default_factory=dict)  # "tflm", "cmsis_nn", "cmsis"
+    download: bool = True  # fetch missing pinned sources into the user cache
 
 
 @dataclass(frozen=True)
@@ -70,11 +75,16 @@ class BuildManifest:
     tflm: str | None
     built_at: str
     tinyperf_version: str
+    kernels: str | None = None
+    sources: dict[str, str] = field(default_factory=dict)  # tree -> where it came from
+    memory: dict[str, int] | None = None  # flash/RAM use and the board's limits (Cortex-M)
+    engine_library: str | None = None  # "reused" | "compiled" (tflm)
+    build_seconds: float | None = None
 
     @property
     def path_summary(self) -> str:
         engine = {"test": "test engine (no TFLM)", "ref": "ref engine (tinyperf int8 kernels, no TFLM)"}.get(
-            self.engine, f"TFLM ({self.tflm})")
+            self.engine, f"TFLM {self.tflm}, {self.kernels or 'reference'} kernels")
         return f"{self.builder} + {self.toolchain or 'toolchain ?'}, {engine}"
 
 
@@ -105,12 +115,11 @@ def built_for(builds_dir: Path, board_id: str, benchmark: str) -> BuildManifest:
     return manifest
 
 
-def _engine_and_plan(request: BuildRequest, builder: str, tflm_dir: Path | None, model: bytes,
-                     model_name: str) -> tuple[str, Plan | None]:
-    """auto: TFLM where there is one, else the ref engine if it runs the model, else the test engine.
-    The ref engine's plan comes with it, made once (an explicit --engine ref on a model it cannot run
-    raises the plan's ModelError, which names the operator)."""
-    if request.engine == "auto" and (tflm_dir is not None or builder == "platformio"):
+def _engine_and_plan(request: BuildRequest, builder: str, model: bytes, model_name: str) -> tuple[str, Plan | None]:
+    """auto: TFLM where its sources are given (a folder or the verified cache), else the ref engine if it
+    runs the model, else the test engine. An explicit --engine ref on a model it cannot run raises the
+    plan's ModelError, which names the operator."""
+    if request.engine == "auto" and (builder == "platformio" or tflm_available(request)):
         return "tflm", None
     if request.engine == "auto":
         try:
@@ -120,13 +129,18 @@ def _engine_and_plan(request: BuildRequest, builder: str, tflm_dir: Path | None,
     return request.engine, build_plan(model, model_name) if request.engine == "ref" else None
 
 
+def tflm_available(request: BuildRequest) -> bool:
+    """A TFLM tree is on this machine without downloading: given, in $TFLM_DIR, or verified in the cache."""
+    return find_tree(PINS["tflm"], request.source_dirs.get("tflm"), None, sources_cache()) is not None
+
+
 def _check_buildable(board: Board, request: BuildRequest) -> str:
     if board.simulated:
         raise ConfigError(f"{board.id} is a simulated board: it needs no firmware (`tinyperf run` starts it)")
     if board.firmware is None:
         raise ConfigError(f"tinyperf has no firmware port for {board.id} yet; build its firmware elsewhere and "
                           f"flash it with `tinyperf flash --board {board.id} --firmware ELF`")
-    builder = request.builder or board.firmware.builders[0]
+    builder = request.builder or _first_installed(board.firmware.builders)
     if builder not in board.firmware.builders:
         raise ConfigError(f"{board.id} builds with {', '.join(board.firmware.builders)}, not {builder!r}")
     if request.timestamp_mode == "energy" and board.firmware.timestamp_pin is None:
@@ -135,39 +149,80 @@ def _check_buildable(board: Board, request: BuildRequest) -> str:
     return builder
 
 
+def _first_installed(builders: list[str]) -> str:
+    """The board's first builder whose tool is here (PlatformIO needs `pio`), else its first."""
+    for name in builders:
+        if shutil.which("pio" if name == "platformio" else "cmake"):
+            return name
+    return builders[0]
+
+
+def default_kernels(board: Board) -> Kernels:
+    return "cmsis-nn" if board.firmware is not None and board.firmware.cross_compile else "reference"
+
+
+def _prepare_tflm(request: BuildRequest, board: Board, ops: list[str], generated: Path,
+                  kernels: Kernels) -> tuple[dict[str, SourceTree], EngineSources]:
+    trees = resolve_trees(trees_needed(kernels), request.source_dirs, request.download)
+    sources = engine_sources(trees, ops, kernels)
+    sources.write(generated)
+    return trees, sources
+
+
 def build_firmware(request: BuildRequest) -> BuildManifest:
+    started = time.monotonic()
     board = get_board(request.board)
     builder_name = _check_buildable(board, request)
     assert board.firmware is not None
-    env_tflm = os.environ.get("TFLM_DIR")
-    tflm_dir = request.tflm_dir or (Path(env_tflm) if env_tflm else None)
     model = resolve_model(request.benchmark, request.model)
     model_bytes = model.path.read_bytes()
-    engine, plan = _engine_and_plan(request, builder_name, tflm_dir, model_bytes, model.path.name)
-    if engine == "tflm" and builder_name == "cmake" and tflm_dir is None:
-        raise ConfigError("--engine tflm with CMake needs a TFLM tree: --tflm-dir DIR or TFLM_DIR (made by TFLM's "
-                          "create_tflm_tree.py at commit " + TFLM_PINNED_COMMIT + "); or --engine test")
+    engine, plan = _engine_and_plan(request, builder_name, model_bytes, model.path.name)
+    kernels: Kernels | None = (request.kernels or default_kernels(board)) if engine == "tflm" else None
+    if request.kernels is not None and engine != "tflm":
+        raise ConfigError(f"--kernels {request.kernels} picks TFLM's kernels; the {engine} engine has none "
+                          "(use --engine tflm)")
     entry = get_entry(request.benchmark)
     info = read_model_info_file(model.path)
     arena = arena_estimate_bytes(model.path) if engine == "tflm" else 0
     config = firmware_config(entry, info, request.benchmark, board.vendor_name,
-                             request.timestamp_mode == "energy", arena)
+                             request.timestamp_mode == "energy", arena, kernels or "reference")
     folder = builds_folder(request.builds_dir, board.id).resolve()
-    write_generated(config, model_bytes, model.path.name, folder / "generated")
+    generated = folder / "generated"
+    write_generated(config, model_bytes, model.path.name, generated)
     if plan is not None:
-        write_plan(plan, model.path.name, folder / "generated")
-    job = BuildJob(board, engine, data_dir("firmware"), folder / "generated", folder / builder_name, tflm_dir)
+        write_plan(plan, model.path.name, generated)
+    trees: dict[str, SourceTree] = {}
+    library: EngineLibrary | None = None
+    if engine == "tflm":
+        assert kernels is not None
+        trees, _ = _prepare_tflm(request, board, sorted({op.op_type for op in info.ops}), generated, kernels)
+        if builder_name == "cmake":
+            library = build_engine_library(board, generated, data_dir("firmware"), sources_cache().parent / "tflm-lib",
+                                           kernels)
+    job = BuildJob(board, engine, data_dir("firmware"), generated, folder / builder_name,
+                   library.path if library else None)
     built = BUILDERS.get(builder_name)().build(job)
     elf = copy_outputs(built.elf, folder)
+    memory = memory_use(elf, board) if board.firmware.cross_compile else None
+    tflm_tree = trees.get("tflm")
     manifest = BuildManifest(
-        board=board.id, benchmark=request.benchmark, engine=engine, engine_note=ENGINE_NOTES[engine],
-        builder=builder_name, toolchain=built.toolchain, timestamp_mode=request.timestamp_mode,
-        model_path=str(model.path), model_sha256=model.sha256, model_official=model.official,
-        elf=elf.name, elf_sha256=sha256_of(elf.read_bytes()),
-        tflm=None if engine in ("test", "ref") else str(tflm_dir or f"pinned commit {TFLM_PINNED_COMMIT}"),
+        board=board.id, benchmark=request.benchmark, engine=engine,
+        engine_note=ENGINE_NOTES[engine].format(kernels=kernels), builder=builder_name, toolchain=built.toolchain,
+        timestamp_mode=request.timestamp_mode, model_path=str(model.path), model_sha256=model.sha256,
+        model_official=model.official, elf=elf.name, elf_sha256=sha256_of(elf.read_bytes()),
+        tflm=None if tflm_tree is None else _tree_label(tflm_tree),
         built_at=datetime.now().isoformat(timespec="seconds"), tinyperf_version=__version__,
+        kernels=kernels, sources={name: tree.describe for name, tree in trees.items()},
+        memory=memory.as_dict() if memory else None,
+        engine_library=None if library is None else ("reused" if library.reused else "compiled"),
+        build_seconds=round(time.monotonic() - started, 1),
     )
     tmp = folder / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(asdict(manifest), indent=2) + "\n", encoding="utf-8")
     tmp.replace(folder / MANIFEST)
     return manifest
+
+
+def _tree_label(tree: SourceTree) -> str:
+    pinned = PINS["tflm"].commit
+    return f"{pinned[:12]} (pinned, verified)" if "verified" in tree.origin else f"user tree {tree.path}"

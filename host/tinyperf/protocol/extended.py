@@ -48,6 +48,9 @@ class Capabilities:
     buffer_bytes: int
     features: frozenset[str]
     bauds: tuple[int, ...]
+    engine: str = ""  # "tflm/cmsis-nn", "ref", "test"; "" from firmware older than the field
+    arena_used: int = 0
+    arena_bytes: int = 0
 
     @classmethod
     def parse(cls, line: str) -> Capabilities:
@@ -56,9 +59,11 @@ class Capabilities:
             raise ProtocolError(f"expected m-tp-caps-[...] in device line {line!r}")
         fields = dict(item.partition("=")[::2] for item in match.group(1).split())
         try:
+            used, _, size = fields.get("arena", "0/0").partition("/")
             return cls(int(fields["v"]), int(fields["frame"]), int(fields["buffers"]), int(fields["buffer-bytes"]),
                        frozenset(filter(None, fields.get("features", "").split(","))),
-                       tuple(int(b) for b in filter(None, fields.get("bauds", "").split(","))))
+                       tuple(int(b) for b in filter(None, fields.get("bauds", "").split(","))),
+                       fields.get("engine", ""), int(used), int(size or 0))
         except (KeyError, ValueError) as e:
             raise ProtocolError(f"malformed capabilities line {line!r}: {e}") from e
 
