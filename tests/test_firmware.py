@@ -187,12 +187,14 @@ def test_nucleo_port_compiles_and_links_for_the_stm32l4r5(builds: Path) -> None:
     (("sim-nucleo-l4r5zi", "kws01"), "simulated board: it needs no firmware"),
     (("nucleo-h743zi", "kws01"), "no firmware port for nucleo-h743zi"),
     (("qemu-mps2-an386", "kws01", {"timestamp_mode": "energy"}), "no timestamp GPIO"),
-    (("qemu-mps2-an386", "kws01", {"engine": "tflm"}), "needs a TFLM tree"),
+    (("qemu-mps2-an386", "kws01", {"engine": "tflm", "download": False}), "--tflm-dir DIR (or $TFLM_DIR)"),
+    (("posix-host", "kws01", {"engine": "ref", "kernels": "cmsis-nn"}), "the ref engine has none"),
     (("qemu-mps2-an386", "kws01", {"builder": "platformio"}), "builds with cmake, not 'platformio'"),
 ])
 def test_build_refuses_what_cannot_work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request_args: tuple,
                                         message: str) -> None:
     monkeypatch.delenv("TFLM_DIR", raising=False)
+    monkeypatch.setenv("TINYPERF_CACHE", str(tmp_path / "cache" / "models"))  # no verified sources in it
     board, bench, *rest = request_args
     with pytest.raises(ConfigError, match=re.escape(message)):
         build_firmware(BuildRequest(board, bench, builds_dir=tmp_path, **(rest[0] if rest else {})))

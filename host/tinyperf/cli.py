@@ -18,7 +18,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tinyperf import __version__, cli_compare, cli_firmware, cli_profile, cli_results, cli_sim, cli_submission
+from tinyperf import (
+    __version__,
+    cli_compare,
+    cli_firmware,
+    cli_profile,
+    cli_results,
+    cli_sim,
+    cli_sources,
+    cli_submission,
+)
 from tinyperf.boards import load_boards
 from tinyperf.cli_choices import Benchmark, Pacing
 from tinyperf.errors import ConfigError, RunInterrupted, TinyperfError
@@ -685,6 +694,7 @@ def monitor_trace(
 
 
 cli_firmware.register(app, console, user_errors)
+cli_sources.register(app, console, user_errors)
 cli_compare.register(app, console, user_errors)
 cli_submission.register(app, console, user_errors)
 cli_results.register(app, console, user_errors)

@@ -296,6 +296,9 @@ def _write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | 
         "dataset": str(dataset.resolve()) if dataset else None,
         "dataset_hash": dataset_hash(dataset) if dataset else None,
         "firmware_sha256": firmware_sha,
+        "firmware": None if outcome.firmware is None else {
+            "engine": outcome.firmware.engine, "kernels": outcome.firmware.kernels, "tflm": outcome.firmware.tflm,
+            "sources": outcome.firmware.sources, "builder": outcome.firmware.builder},
         "versions": {"tinyperf": __version__, "python": platform.python_version(),
                      **{name: _version(name) for name in ("tflite-micro", "pyserial", "numpy")}},
         "host": platform.node(),
@@ -486,8 +489,8 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(SIMULATED_NOTE.format(board=outcome.board.id))
     if outcome.board.emulator is not None:
         lines.append(outcome.board.emulator.timing_note)
-    if outcome.firmware is not None and outcome.firmware.engine != "tflm":
-        lines.append(outcome.firmware.engine_note)
+    if outcome.firmware is not None:
+        lines.append(f"Engine: {outcome.firmware.path_summary}. {outcome.firmware.engine_note}")
     if outcome.model.fallback:
         lines.append(f"FALLBACK MODEL: {outcome.model.path} is NOT the official {request.benchmark} model "
                      f"({outcome.model.label}).")
