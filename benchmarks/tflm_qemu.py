@@ -3,6 +3,7 @@ count per inference (EMULATED), per-operator profile sum against the whole infer
 with TFLM's interpreter on smoke-set inputs, and flash/RAM of the nucleo-l4r5zi build.
 
     python benchmarks/tflm_qemu.py --tflm-dir D [--cmsis-nn-dir D] [--cmsis-dir D] [--inputs 50]
+    python benchmarks/tflm_qemu.py --board posix-host     # bit-exactness as a host process (host-timer us)
 
 Without the folder flags the pinned sources come from the verified cache (or are downloaded once). The
 engine-library cache is a fresh folder, so the first build of each kernel set is cold; later models with
@@ -66,6 +67,8 @@ def main() -> None:
     parser.add_argument("--cmsis-dir", type=Path)
     parser.add_argument("--inputs", type=int, default=50, help="smoke inputs checked per model (0: all)")
     parser.add_argument("--models", default=",".join(m[0] for m in MODELS))
+    parser.add_argument("--board", default=QEMU, choices=[QEMU, "posix-host"],
+                        help="posix-host: bit-exactness only (its timer is the host's, no profile, no nucleo build)")
     args = parser.parse_args()
     dirs = [f"--{flag}={value}" for flag, value in (("tflm-dir", args.tflm_dir), ("cmsis-nn-dir", args.cmsis_nn_dir),
                                                      ("cmsis-dir", args.cmsis_dir)) if value]
@@ -83,14 +86,20 @@ def main() -> None:
             inputs = smoke_inputs(benchmark, args.inputs or None)
             for kernels in KERNELS:
                 out = Path(scratch) / f"{name}-{kernels}"
-                manifest, seconds = _build(QEMU, benchmark, model, kernels, out, dirs, env)
-                check = check_firmware(get_board(QEMU), out / QEMU / "firmware.elf", benchmark, model, inputs)
+                manifest, seconds = _build(args.board, benchmark, model, kernels, out, dirs, env)
+                check = check_firmware(get_board(args.board), out / args.board / manifest["elf"], benchmark, model,
+                                       inputs)
+                if args.board != QEMU:
+                    print(f"{name:6} {kernels:9} built in {seconds:5.1f} s, {check.exact}/{check.checked} bit-exact, "
+                          f"engine {check.engine}, arena {check.arena_used}/{check.arena_bytes}", flush=True)
+                    continue
                 ratio = _profile_ratio(benchmark, out, env)
                 nucleo, _ = _build("nucleo-l4r5zi", benchmark, model, kernels, out, dirs, env)
                 rows.append((name, kernels, manifest, seconds, check, ratio, nucleo))
                 print(f"{name:6} {kernels:9} built in {seconds:5.1f} s (engine library {manifest['engine_library']})"
                       f", {check.exact}/{check.checked} bit-exact", flush=True)
-    _print_table(rows)
+    if rows:
+        _print_table(rows)
 
 
 def _print_table(rows: list) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tinyperf.benchmarks.synthetic import synthetic_inputs
 from tinyperf.boards import Board, get_board
-from tinyperf.build.firmware import builds_folder, built_for
+from tinyperf.build.firmware import builds_folder, built_for, load_manifest
 from tinyperf.connection import Connection, ConnectionSettings
 from tinyperf.dut import Device
 from tinyperf.emulate import start_emulated_board
@@ -121,12 +121,22 @@ def profile(device: Device, board: Board, benchmark: str, info: ModelInfo) -> Pr
 
 def run_profile(board_id: str, benchmark: str, port: str | None = None, builds_dir: Path = Path("builds")) -> Profile:
     board = get_board(board_id)
-    info = read_model_info_file(resolve_model(benchmark).path)
+    info = read_model_info_file(_profiled_model(board, benchmark, port, builds_dir))
     with connected_device(board, benchmark, port, builds_dir) as device:
         identity = device.identify()
         if identity.model != benchmark:
             raise ProtocolError(f"the device runs {identity.model!r}, not {benchmark!r}")
         return profile(device, board, benchmark, info)
+
+
+def _profiled_model(board: Board, benchmark: str, port: str | None, builds_dir: Path) -> Path:
+    """An emulated board runs the firmware last built for it, with the model that build took (a custom one
+    too); anything else runs the benchmark's model."""
+    if board.emulator is not None and port is None:
+        manifest = load_manifest(builds_dir, board.id)
+        if manifest is not None and manifest.benchmark == benchmark and Path(manifest.model_path).is_file():
+            return Path(manifest.model_path)
+    return resolve_model(benchmark).path
 
 
 def by_op_type(result: Profile) -> list[tuple[str, int, int, float]]:

@@ -57,7 +57,8 @@ class Pin:
 # scripts pin (tensorflow/lite/micro/tools/make/*download*), so TFLM is built as its own make builds it.
 PINS: dict[str, Pin] = {pin.name: pin for pin in (
     Pin("tflm", "tensorflow/tflite-micro", "90b983c2b3f1480642e040bbd2ddb37b998f3424",
-        {"tensorflow": "02e6661f9e5e701954a82b8a0107fcf54d971dcd", "signal": "6c37d7914914ee79fecbe40857bd5d9e1666506a"},
+        {"tensorflow": "02e6661f9e5e701954a82b8a0107fcf54d971dcd",
+         "signal": "6c37d7914914ee79fecbe40857bd5d9e1666506a"},
         "tensorflow/lite/micro/micro_interpreter.h", "--tflm-dir", "TFLM_DIR"),
     Pin("cmsis_nn", "ARM-software/CMSIS-NN", "4ab83cc3cc98fb85ed6dafb55e8ca02f1628dcae",
         {"Source": "90e3dc35dfea5a2a33d72b563b480e6bb3b42d12", "Include": "a1f2fe1d83250eb1827333418c4a4a4b15e4055f"},
@@ -92,7 +93,11 @@ class SourceTree:
 
 
 def sources_cache() -> Path:
-    from tinyperf.models import cache_dir  # the models cache's sibling, so TINYPERF_CACHE moves both
+    """$TINYPERF_SOURCES, else the models cache's sibling (so TINYPERF_CACHE moves both)."""
+    override = os.environ.get("TINYPERF_SOURCES")
+    if override:
+        return Path(override)
+    from tinyperf.models import cache_dir
     return cache_dir().parent / "sources"
 
 
