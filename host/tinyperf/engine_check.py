@@ -32,6 +32,7 @@ class EngineCheck:
     checked: int = 0
     exact: int = 0
     first_mismatch: str = ""
+    mismatched: list[int] = field(default_factory=list)  # input indices
     elapsed_us: list[int] = field(default_factory=list)  # device timer per inference (QEMU: 1 us = 1000 instr.)
 
     @property
@@ -64,7 +65,9 @@ def check_firmware(board: Board, firmware: Path, benchmark: str, model: Path, in
             check.elapsed_us.append(result.elapsed_us)
             if _same_bits(result.values, want):
                 check.exact += 1
-            elif not check.first_mismatch:
+                continue
+            check.mismatched.append(index)
+            if not check.first_mismatch:
                 check.first_mismatch = f"input {index}: device {list(result.values)[:4]}..., TFLM {want[:4]}..."
     return check
 
