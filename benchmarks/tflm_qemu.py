@@ -54,9 +54,14 @@ def _build(board: str, benchmark: str, model: Path, kernels: str, out: Path, dir
 
 
 def _profile_ratio(benchmark: str, out: Path, env: dict[str, str]) -> float:
+    """Per-op sum over one whole inference; NaN (said, not hidden) when the profile could not finish."""
     report = out / "profile.json"
-    _tinyperf(["profile", "--board", QEMU, "--benchmark", benchmark, "--builds-dir", str(out), "--json",
-               str(report)], env, timeout=600)
+    try:
+        _tinyperf(["profile", "--board", QEMU, "--benchmark", benchmark, "--builds-dir", str(out), "--json",
+                   str(report)], env, timeout=600)
+    except SystemExit as e:
+        print(f"  profile failed: {str(e).splitlines()[-1]}", flush=True)
+        return float("nan")
     return float(json.loads(report.read_text())["sum_over_timed"])
 
 
@@ -67,6 +72,7 @@ def main() -> None:
     parser.add_argument("--cmsis-dir", type=Path)
     parser.add_argument("--inputs", type=int, default=50, help="smoke inputs checked per model (0: all)")
     parser.add_argument("--models", default=",".join(m[0] for m in MODELS))
+    parser.add_argument("--cache", type=Path, help="an engine-library cache to keep (default: a cold, temporary one)")
     parser.add_argument("--board", default=QEMU, choices=[QEMU, "posix-host"],
                         help="posix-host: bit-exactness only (its timer is the host's, no profile, no nucleo build)")
     args = parser.parse_args()
@@ -74,9 +80,10 @@ def main() -> None:
                                                      ("cmsis-dir", args.cmsis_dir)) if value]
     models_dir = Path(os.environ.get("TINYPERF_MODELS", ""))
     with tempfile.TemporaryDirectory(prefix="tflm-bench-") as scratch:
-        cold = Path(scratch) / "cache"
-        (cold / "models").mkdir(parents=True)
-        (cold / "sources").symlink_to(sources_cache())  # verified sources shared; the engine cache starts empty
+        cold = args.cache or Path(scratch) / "cache"
+        (cold / "models").mkdir(parents=True, exist_ok=True)
+        if not (cold / "sources").exists():  # verified sources shared; the engine cache starts empty
+            (cold / "sources").symlink_to(sources_cache())
         env = dict(os.environ, TINYPERF_CACHE=str(cold / "models"))
         rows = []
         for name, benchmark, file_name in MODELS:
@@ -96,27 +103,28 @@ def main() -> None:
                 ratio = _profile_ratio(benchmark, out, env)
                 nucleo, _ = _build("nucleo-l4r5zi", benchmark, model, kernels, out, dirs, env)
                 rows.append((name, kernels, manifest, seconds, check, ratio, nucleo))
-                print(f"{name:6} {kernels:9} built in {seconds:5.1f} s (engine library {manifest['engine_library']})"
-                      f", {check.exact}/{check.checked} bit-exact", flush=True)
-    if rows:
-        _print_table(rows)
+                _print_row(rows[-1], rows)
 
 
-def _print_table(rows: list) -> None:
-    print("\nEMULATED latency: QEMU mps2-an386 -icount shift=0 instruction counts, not cycles of any silicon.")
-    print(f"{'model':6} {'kernels':9} {'instr/inference':>16} {'vs ref':>7} {'op sum/whole':>12} {'bit-exact':>10} "
+HEADER = (f"{'model':6} {'kernels':9} {'instr/inference':>16} {'vs ref':>7} {'op sum/whole':>12} {'bit-exact':>10} "
           f"{'build s':>8} {'library':>9} {'nucleo flash KiB':>16} {'nucleo RAM KiB':>14} {'arena used/size':>16}")
-    reference: dict[str, float] = {}
-    for name, kernels, manifest, seconds, check, ratio, nucleo in rows:
-        instructions = statistics.median(check.elapsed_us) * INSTRUCTIONS_PER_US
-        if kernels == "reference":
-            reference[name] = instructions
-        speedup = f"{reference[name] / instructions:5.2f}x" if name in reference else "-"
-        memory = nucleo["memory"]
-        print(f"{name:6} {kernels:9} {instructions:16,.0f} {speedup:>7} {ratio:12.4f} "
-              f"{check.exact:>4}/{check.checked:<5} {seconds:8.1f} {manifest['engine_library']:>9} "
-              f"{memory['flash_bytes'] / 1024:16.1f} {memory['ram_bytes'] / 1024:14.1f} "
-              f"{check.arena_used:>7}/{check.arena_bytes:<8}")
+
+
+def _print_row(row: tuple, rows: list) -> None:
+    """One finished model and kernel set, at once (a later failure cannot lose it)."""
+    name, kernels, manifest, seconds, check, ratio, nucleo = row
+    if len(rows) == 1:
+        print("EMULATED latency: QEMU mps2-an386 -icount shift=0 instruction counts, not cycles of any silicon.")
+        print(HEADER)
+    instructions = statistics.median(check.elapsed_us) * INSTRUCTIONS_PER_US
+    reference = next((statistics.median(r[4].elapsed_us) * INSTRUCTIONS_PER_US for r in rows
+                      if r[0] == name and r[1] == "reference"), None)
+    speedup = f"{reference / instructions:5.2f}x" if reference else "-"
+    memory = nucleo["memory"]
+    print(f"{name:6} {kernels:9} {instructions:16,.0f} {speedup:>7} {ratio:12.4f} "
+          f"{check.exact:>4}/{check.checked:<5} {seconds:8.1f} {manifest['engine_library']:>9} "
+          f"{memory['flash_bytes'] / 1024:16.1f} {memory['ram_bytes'] / 1024:14.1f} "
+          f"{check.arena_used:>7}/{check.arena_bytes:<8}", flush=True)
 
 
 if __name__ == "__main__":

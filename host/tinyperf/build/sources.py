@@ -195,7 +195,11 @@ def verify_subtrees(folder: Path, pin: Pin) -> None:
 def fetch_tree(pin: Pin, cache: Path, tflm: Path | None, progress: Callable[[int], None] | None = None) -> SourceTree:
     """Download the pinned archive, keep the pinned subtrees, verify their git tree ids, apply TFLM's
     patch where TFLM's make applies one, then move the folder into the cache in one step."""
-    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"cannot make the sources cache {cache} ({e.strerror}); set TINYPERF_SOURCES to a "
+                          "writable folder") from e
     url = pin.url()
     with tempfile.TemporaryDirectory(dir=cache, prefix=f".{pin.name}-") as work:
         archive = Path(work) / "archive.tar.gz"
