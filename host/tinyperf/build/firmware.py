@@ -26,7 +26,7 @@ from tinyperf.build.ref_plan import Plan, build_plan, write_plan
 from tinyperf.build.sources import PINS, SourceTree, find_tree, resolve_trees, sources_cache
 from tinyperf.build.tflm_files import EngineSources, engine_sources, trees_needed
 from tinyperf.errors import ConfigError, ModelError
-from tinyperf.models import get_entry, resolve_model, sha256_of
+from tinyperf.models import cache_dir, get_entry, resolve_model, sha256_of
 from tinyperf.resources import data_dir
 from tinyperf.tflite_info import read_model_info_file
 
@@ -197,7 +197,7 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
         assert kernels is not None
         trees, _ = _prepare_tflm(request, board, sorted({op.op_type for op in info.ops}), generated, kernels)
         if builder_name == "cmake":
-            library = build_engine_library(board, generated, data_dir("firmware"), sources_cache().parent / "tflm-lib",
+            library = build_engine_library(board, generated, data_dir("firmware"), cache_dir().parent / "tflm-lib",
                                            kernels)
     job = BuildJob(board, engine, data_dir("firmware"), generated, folder / builder_name,
                    library.path if library else None)
