@@ -33,7 +33,7 @@ def library_key(board: Board, engine_list: Path, compiler: str, firmware_sources
     for part in (board.firmware.port if board.firmware else "", tool_version(compiler)):
         digest.update(part.encode() + b"\0")
     for recipe in (engine_list, firmware_sources / "engine" / "CMakeLists.txt",
-                   firmware_sources / "cmake" / "tflm_flags.cmake"):
+                   firmware_sources / "cmake" / "tflm_engine.cmake"):
         digest.update(recipe.read_bytes())
     return digest.hexdigest()[:16]
 
