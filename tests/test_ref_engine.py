@@ -16,11 +16,11 @@ from tests.test_firmware import _build, _need
 from tinyperf.benchmarks.device_math import format_results, reconstruction_error
 from tinyperf.build.ref_plan import build_plan, quantize_multiplier, same_padding
 from tinyperf.emulate import run_stdio
+from tinyperf.engine_check import smoke_inputs
 from tinyperf.errors import ModelError
 from tinyperf.models import get_entry
 from tinyperf.protocol.legacy import load_commands
 from tinyperf.sim.engine import TflmEngine
-from tinyperf.smoke.store import smoke_dataset
 
 _RESULTS = re.compile(r"m-results-\[[^\]]*\]")
 INPUTS_PER_MODEL = 8
@@ -30,16 +30,6 @@ def _device_results(elf: Path, inputs: list[bytes]) -> list[str]:
     """Each input loaded with legacy `db` commands (32-byte chunks), then `infer 1 0`."""
     commands = [command for data in inputs for command in [*load_commands(data, 32), "infer 1 0"]]
     return _RESULTS.findall(run_stdio(elf, commands))
-
-
-def _smoke_inputs(benchmark: str) -> list[bytes]:
-    folder = smoke_dataset(benchmark)
-    files = sorted(p for p in folder.iterdir() if p.suffix == ".bin")
-    if benchmark == "ad01":  # a whole file is slid over: its first windows are the inputs
-        window = get_entry("ad01").input.bin_bytes
-        data = files[0].read_bytes()
-        return [data[i * 512 * 4 : i * 512 * 4 + window] for i in range(INPUTS_PER_MODEL)]
-    return [p.read_bytes() for p in files[:INPUTS_PER_MODEL]]
 
 
 def _reference_results(benchmark: str, data: bytes) -> str:
@@ -53,7 +43,7 @@ def test_ref_engine_firmware_answers_exactly_as_tflm(tmp_path: Path, benchmark: 
     """Real smoke-set inputs through the posix firmware built with --engine ref, against TFLM."""
     _need("cmake", "gcc")
     elf = _build(tmp_path, "posix-host", benchmark, engine="ref")
-    inputs = _smoke_inputs(benchmark)
+    inputs = smoke_inputs(benchmark, INPUTS_PER_MODEL)
     got = _device_results(elf, inputs)
     want = [_reference_results(benchmark, data) for data in inputs]
     assert got == want

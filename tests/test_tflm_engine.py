@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import model_path, run_cli
 from tests.test_firmware import _need
 from tinyperf.boards import get_board
-from tinyperf.build.sources import PINS, find_tree, sources_cache
+from tinyperf.build.sources import PINS, find_trees
 from tinyperf.engine_check import check_firmware, smoke_inputs
 
 INPUTS = 24
@@ -24,9 +24,7 @@ INPUTS = 24
 def _need_tflm() -> None:
     if not os.environ.get("TINYPERF_SOURCES"):
         pytest.skip("TFLM builds: set TINYPERF_SOURCES to the folder `tinyperf sources fetch` filled")
-    tflm = find_tree(PINS["tflm"], None, None, sources_cache())
-    missing = [name for name, pin in PINS.items()
-               if find_tree(pin, None, tflm.path if tflm else None, sources_cache()) is None]
+    missing = [name for name, tree in find_trees().items() if tree is None]
     if missing:
         pytest.skip(f"no TFLM sources on this machine ({', '.join(missing)}); `tinyperf sources fetch` gets them")
 

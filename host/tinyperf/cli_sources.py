@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+from tinyperf.cli_choices import Decorator
 
 
 def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:
@@ -21,12 +20,11 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
     def list_sources() -> None:
         """Each pinned tree: repository, commit, and where this machine has it (the verified cache, a folder
         from $TFLM_DIR/$CMSIS_NN_DIR/$CMSIS_DIR) or that it would be downloaded."""
-        from tinyperf.build.sources import PINS, fetched_record, find_tree, sources_cache
+        from tinyperf.build.sources import PINS, fetched_record, find_trees, sources_cache
 
         console.print(f"TFLM build sources; cache: {sources_cache()}", highlight=False, soft_wrap=True)
-        tflm = find_tree(PINS["tflm"], None, None, sources_cache())
-        for pin in PINS.values():
-            tree = find_tree(pin, None, tflm.path if tflm else None, sources_cache())
+        for name, tree in find_trees().items():
+            pin = PINS[name]
             record = fetched_record(tree) if tree else None
             console.print(f"{pin.name:12} {pin.repository} @ {pin.commit}", highlight=False, soft_wrap=True)
             where = f"{tree.path} ({tree.origin})" if tree else "not here: downloaded on the first TFLM build"
@@ -38,7 +36,7 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
     @user_errors
     def fetch(
         offline_check: Annotated[bool, typer.Option(
-            "--check", help="Download nothing; exit 1 if a pinned tree is missing.")] = False,
+            "--check", help="Download nothing; exit 2 naming each pinned tree that is missing.")] = False,
     ) -> None:
         """Download every pinned tree once into the user cache and verify each folder's git tree id (so later
         builds work offline). A mirror laid out like GitHub can stand in: TINYPERF_SOURCES_URL=https://host."""

@@ -73,14 +73,15 @@ def check_firmware(board: Board, firmware: Path, benchmark: str, model: Path, in
 
 
 def smoke_inputs(benchmark: str, limit: int | None = None) -> list[bytes]:
-    """The packaged smoke set's inputs, in file order; ad01's are the windows the device slides over its
-    first files (5 frames of 128 float32, 512 bytes apart, as the ad01 slide is)."""
+    """The packaged smoke set's inputs, in file order; a sliding benchmark's (ad01) are the windows the
+    device slides over its files, at the manifest's window and stride."""
     from tinyperf.smoke.store import smoke_dataset
 
     files = sorted(p for p in smoke_dataset(benchmark).iterdir() if p.suffix == ".bin")
-    if benchmark != "ad01":
+    entry = get_entry(benchmark)
+    if entry.window_bytes is None or entry.stride_bytes is None:
         return [p.read_bytes() for p in files[:limit]]
-    window, stride = get_entry("ad01").input.bin_bytes, 128 * 4
+    window, stride = entry.window_bytes, entry.stride_bytes
     windows = [data[i : i + window] for data in (p.read_bytes() for p in files)
                for i in range(0, len(data) - window + 1, stride)]
     return windows[:limit]

@@ -24,14 +24,13 @@ from tinyperf.build.generated import firmware_config, write_generated
 from tinyperf.build.memory import memory_use
 from tinyperf.build.ref_plan import Plan, build_plan, write_plan
 from tinyperf.build.sources import PINS, SourceTree, find_tree, resolve_trees, sources_cache
-from tinyperf.build.tflm_files import EngineSources, engine_sources, trees_needed
+from tinyperf.build.tflm_files import Kernels, engine_sources, trees_needed
 from tinyperf.errors import ConfigError, ModelError
 from tinyperf.models import cache_dir, get_entry, resolve_model, sha256_of
 from tinyperf.resources import data_dir
 from tinyperf.tflite_info import read_model_info_file
 
 Engine = Literal["auto", "test", "ref", "tflm"]
-Kernels = Literal["reference", "cmsis-nn"]
 TimestampMode = Literal["performance", "energy"]
 MANIFEST = "build.json"
 ENGINE_NOTES = {
@@ -161,12 +160,11 @@ def default_kernels(board: Board) -> Kernels:
     return "cmsis-nn" if board.firmware is not None and board.firmware.cross_compile else "reference"
 
 
-def _prepare_tflm(request: BuildRequest, board: Board, ops: list[str], generated: Path,
-                  kernels: Kernels) -> tuple[dict[str, SourceTree], EngineSources]:
+def _prepare_tflm(request: BuildRequest, ops: list[str], generated: Path, kernels: Kernels) -> dict[str, SourceTree]:
+    """Finds (or fetches) the source trees and writes the file list both builders compile."""
     trees = resolve_trees(trees_needed(kernels), request.source_dirs, request.download)
-    sources = engine_sources(trees, ops, kernels)
-    sources.write(generated)
-    return trees, sources
+    engine_sources(trees, ops, kernels).write(generated)
+    return trees
 
 
 def build_firmware(request: BuildRequest) -> BuildManifest:
@@ -195,7 +193,7 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
     library: EngineLibrary | None = None
     if engine == "tflm":
         assert kernels is not None
-        trees, _ = _prepare_tflm(request, board, sorted({op.op_type for op in info.ops}), generated, kernels)
+        trees = _prepare_tflm(request, sorted({op.op_type for op in info.ops}), generated, kernels)
         if builder_name == "cmake":
             library = build_engine_library(board, generated, data_dir("firmware"), cache_dir().parent / "tflm-lib",
                                            kernels)

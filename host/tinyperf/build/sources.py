@@ -17,7 +17,6 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -130,12 +129,23 @@ def find_tree(pin: Pin, given: Path | None, tflm: Path | None, cache: Path) -> S
     return None
 
 
-def missing_sources_error(missing: list[Pin]) -> ConfigError:
+def find_trees() -> dict[str, SourceTree | None]:
+    """Where this machine has each pinned tree without a flag ($TFLM_DIR and friends, TFLM's downloads/,
+    the verified cache); None where a build would download it."""
+    cache = sources_cache()
+    tflm = find_tree(PINS["tflm"], None, None, cache)
+    return {name: tflm if name == "tflm" else find_tree(pin, None, tflm.path if tflm else None, cache)
+            for name, pin in PINS.items()}
+
+
+def missing_sources_error(missing: list[Pin], downloaded: bool) -> ConfigError:
     parts = []
     for pin in missing:
         how = f"{pin.flag} DIR (or ${pin.env})" if pin.flag else f"a {TFLM_DOWNLOADS}/{pin.name} folder"
         parts.append(f"{pin.repository} ({how})")
-    return ConfigError("cannot download the TFLM build's sources (offline?); give them instead: "
+    why = "cannot download the TFLM build's sources (offline?)" if downloaded else \
+        "the TFLM build's sources are not on this machine (downloads are off)"
+    return ConfigError(f"{why}; give them instead: "
                        + "; ".join(parts) + ", or fetch them once with `tinyperf sources fetch` when online")
 
 
@@ -143,7 +153,7 @@ class SourcesUnreachable(ConfigError):
     """The archive could not be had (offline, no such URL): the user can give a folder instead."""
 
 
-def _download(url: str, into: Path, progress: Callable[[int], None] | None) -> str:
+def _download(url: str, into: Path) -> str:
     """Stream `url` to `into` with a size bound; returns the sha256 of the bytes."""
     digest = hashlib.sha256()
     total = 0
@@ -154,8 +164,6 @@ def _download(url: str, into: Path, progress: Callable[[int], None] | None) -> s
                 raise ConfigError(f"{url}: over {MAX_ARCHIVE_BYTES >> 20} MiB; not a source archive we pin")
             digest.update(chunk)
             out.write(chunk)
-            if progress is not None:
-                progress(total)
     return digest.hexdigest()
 
 
@@ -192,7 +200,7 @@ def verify_subtrees(folder: Path, pin: Pin) -> None:
                               f"says {expected[:12]}; the download is not that commit's; nothing was kept")
 
 
-def fetch_tree(pin: Pin, cache: Path, tflm: Path | None, progress: Callable[[int], None] | None = None) -> SourceTree:
+def fetch_tree(pin: Pin, cache: Path, tflm: Path | None) -> SourceTree:
     """Download the pinned archive, keep the pinned subtrees, verify their git tree ids, apply TFLM's
     patch where TFLM's make applies one, then move the folder into the cache in one step."""
     try:
@@ -204,7 +212,7 @@ def fetch_tree(pin: Pin, cache: Path, tflm: Path | None, progress: Callable[[int
     with tempfile.TemporaryDirectory(dir=cache, prefix=f".{pin.name}-") as work:
         archive = Path(work) / "archive.tar.gz"
         try:
-            sha256 = _download(url, archive, progress)
+            sha256 = _download(url, archive)
         except (urllib.error.URLError, OSError, TimeoutError) as e:
             raise SourcesUnreachable(f"{url}: {e}") from e
         tree = Path(work) / "tree"
@@ -232,8 +240,7 @@ def fetched_record(tree: SourceTree) -> dict | None:
     return json.loads(mark.read_text(encoding="utf-8")) if mark.is_file() else None
 
 
-def resolve_trees(names: list[str], given: dict[str, Path | None], download: bool,
-                  progress: Callable[[int], None] | None = None) -> dict[str, SourceTree]:
+def resolve_trees(names: list[str], given: dict[str, Path | None], download: bool) -> dict[str, SourceTree]:
     """Every named tree, TFLM first (the others may sit in its downloads/ folder, and flatbuffers needs
     its patch). Offline with something missing: one error naming every folder flag to give."""
     cache = sources_cache()
@@ -246,7 +253,7 @@ def resolve_trees(names: list[str], given: dict[str, Path | None], download: boo
         tree = find_tree(pin, given.get(name), tflm_path, cache)
         if tree is None and download and not missing:  # once one download failed, do not wait on the rest
             try:
-                tree = fetch_tree(pin, cache, tflm_path, progress)
+                tree = fetch_tree(pin, cache, tflm_path)
             except SourcesUnreachable:
                 tree = None
         if tree is None:
@@ -254,5 +261,5 @@ def resolve_trees(names: list[str], given: dict[str, Path | None], download: boo
         else:
             found[name] = tree
     if missing:
-        raise missing_sources_error(missing)
+        raise missing_sources_error(missing, download)
     return found

@@ -35,7 +35,6 @@ class EngineSources:
     sources: list[str]
     includes: list[str]
     defines: list[str]
-    kernel_files: list[str]  # the operator kernels chosen, for the build's own summary
 
     def write(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -119,8 +118,7 @@ def cmsis_nn_files(cmsis_nn: Path) -> list[Path]:
 
 def engine_sources(trees: dict[str, SourceTree], ops: list[str], kernels: Kernels) -> EngineSources:
     tflm = trees["tflm"].path
-    chosen_kernels = kernel_files(tflm, ops, kernels)
-    sources = [str(tflm / f) for f in core_files(tflm) + chosen_kernels]
+    sources = [str(tflm / f) for f in core_files(tflm) + kernel_files(tflm, ops, kernels)]
     includes = [str(tflm), str(trees["flatbuffers"].path / "include"), str(trees["gemmlowp"].path),
                 str(trees["ruy"].path)]
     defines = ["TF_LITE_STATIC_MEMORY", "FLATBUFFERS_LOCALE_INDEPENDENT=0"]
@@ -129,9 +127,7 @@ def engine_sources(trees: dict[str, SourceTree], ops: list[str], kernels: Kernel
         sources += [str(p) for p in cmsis_nn_files(cmsis_nn)]
         includes += [str(cmsis_nn), str(cmsis_nn / "Include"), str(cmsis), str(cmsis / "CMSIS/Core/Include")]
         defines += ["CMSIS_NN", "ARM_NN_ENABLE_F16=0", "ARM_NN_ENABLE_F32=0"]
-    return EngineSources(kernels, sources, includes, defines, [Path(k).name if "cmsis_nn" not in k
-                                                               else "cmsis_nn/" + Path(k).name
-                                                               for k in chosen_kernels])
+    return EngineSources(kernels, sources, includes, defines)
 
 
 def trees_needed(kernels: Kernels) -> list[str]:
