@@ -92,12 +92,17 @@ def _pin(repo: Path) -> Pin:
     return Pin("example", "example/lib", commit, {"lib": _git(repo, "rev-parse", "HEAD:lib")}, "lib/a.h", None, None)
 
 
-def test_a_pinned_archive_is_fetched_verified_and_recorded(repo: Path, mirror: tuple[str, Path], tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def published(repo: Path, mirror: tuple[str, Path], monkeypatch: pytest.MonkeyPatch) -> tuple[Pin, Path]:
+    """The repository's HEAD pinned, its archive on the mirror, and the product pointed at the mirror."""
     base, www = mirror
     monkeypatch.setenv("TINYPERF_SOURCES_URL", base)
     pin = _pin(repo)
-    archive = _publish(repo, www, pin.commit)
+    return pin, _publish(repo, www, pin.commit)
+
+
+def test_a_pinned_archive_is_fetched_verified_and_recorded(published: tuple[Pin, Path], tmp_path: Path) -> None:
+    pin, archive = published
     tree = fetch_tree(pin, tmp_path / "cache", None)
     assert tree.path == tmp_path / "cache" / pin.folder_name and "verified" in tree.origin
     assert (tree.path / "lib" / "deep" / "b.c").read_bytes() == b"int b = 2;\r\n\x00binary"
@@ -108,12 +113,8 @@ def test_a_pinned_archive_is_fetched_verified_and_recorded(repo: Path, mirror: t
     assert record["commit"] == pin.commit
 
 
-def test_a_tampered_archive_is_refused_and_nothing_is_kept(repo: Path, mirror: tuple[str, Path], tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    base, www = mirror
-    monkeypatch.setenv("TINYPERF_SOURCES_URL", base)
-    pin = _pin(repo)
-    archive = _publish(repo, www, pin.commit)
+def test_a_tampered_archive_is_refused_and_nothing_is_kept(published: tuple[Pin, Path], tmp_path: Path) -> None:
+    pin, archive = published
     buffer = io.BytesIO()
     with tarfile.open(archive) as original, tarfile.open(fileobj=buffer, mode="w:gz") as changed:
         for member in original:

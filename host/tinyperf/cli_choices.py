@@ -1,8 +1,13 @@
-"""Option choices shared by the CLI modules."""
+"""Option choices and types shared by the CLI modules."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
+from typing import Any
+
+# what cli.py hands each module to wrap its commands in (one-line errors, exit codes)
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class Benchmark(str, Enum):
@@ -17,3 +22,10 @@ class Pacing(str, Enum):
 
     virtual = "virtual"
     realtime = "realtime"
+
+
+class TimestampMode(str, Enum):
+    """The firmware's timestamp mode: performance prints m-lap-us; energy pulses the timestamp GPIO."""
+
+    performance = "performance"
+    energy = "energy"

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markdown import Markdown
 
+from tinyperf.cli_choices import Decorator
 from tinyperf.compare import Comparison, compare, load_run, markdown
 from tinyperf.errors import ConfigError
 
 EXIT = {"pass": 0, "regression": 1, "inconclusive": 3}
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
 def parse_percent(text: str) -> float:
     """`3%`, `3` or `0.5%` -> 0.03 / 0.03 / 0.005."""
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shlex
 import time
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinyperf.cli_choices import Benchmark
+from tinyperf.cli_choices import Benchmark, Decorator, TimestampMode
 
 
 class EngineChoice(str, Enum):
@@ -26,14 +25,6 @@ class EngineChoice(str, Enum):
 class KernelsChoice(str, Enum):
     reference = "reference"
     cmsis_nn = "cmsis-nn"
-
-
-class TimestampChoice(str, Enum):
-    performance = "performance"
-    energy = "energy"
-
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 def build_summary_lines(manifest: Any) -> list[str]:
@@ -71,9 +62,9 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         kernels: Annotated[KernelsChoice | None, typer.Option(
             help="TFLM's kernels: cmsis-nn (Arm's optimised int8 kernels; the default on Cortex-M) or reference "
             "(the default on posix-host).")] = None,
-        timestamp_mode: Annotated[TimestampChoice, typer.Option(
+        timestamp_mode: Annotated[TimestampMode, typer.Option(
             help="performance: timestamps print m-lap-us; energy: they pulse the timestamp GPIO (D7).")]
-        = TimestampChoice.performance,
+        = TimestampMode.performance,
         tflm_dir: Annotated[Path | None, typer.Option(
             help="A tensorflow/tflite-micro checkout (default: $TFLM_DIR, else the pinned commit, downloaded).")]
         = None,

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from tinyperf.cli_choices import Benchmark
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+from tinyperf.cli_choices import Benchmark, Decorator
 
 
 def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:

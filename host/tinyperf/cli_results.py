@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from tinyperf.cli_choices import Decorator
 from tinyperf.headlines import headline_text
 from tinyperf.store import find, history, index_session, store_path
 
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 STORE_HELP = "The results store (default: $TINYPERF_STORE, else results.sqlite in the user data folder)."
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,14 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from tinyperf.cli_choices import Benchmark, Pacing
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
-
-
-class BenchMode(str, Enum):
-    energy = "energy"
-    performance = "performance"
+from tinyperf.cli_choices import Benchmark, Decorator, Pacing, TimestampMode
 
 
 class ResultsFormat(str, Enum):
@@ -46,9 +38,9 @@ def register(app: typer.Typer, console: Console, err_console: Console, user_erro
             "--bench", help="A whole bench: the board, the enhanced interface board and the LPM01A, wired as on "
             "a real bench (energy: the board behind the interface board at 9600 baud, powered by the LPM01A), "
             "in real time, for the official runner or tinyperf. Prints each port.")] = False,
-        mode: Annotated[BenchMode, typer.Option(
+        mode: Annotated[TimestampMode, typer.Option(
             help="With --bench: the firmware's timestamp mode (performance also serves accuracy).")]
-        = BenchMode.energy,
+        = TimestampMode.energy,
         ports_file: Annotated[Path | None, typer.Option(
             help="With --bench: write the ports and each role's real USB identity here (JSON).")] = None,
         sd_card: Annotated[Path | None, typer.Option(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from tinyperf.cli_choices import Decorator
 from tinyperf.submission import ExportRequest, export
 from tinyperf.submission_rules import check
-
-Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
 
 class DivisionChoice(str, Enum):
