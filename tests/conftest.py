@@ -19,6 +19,8 @@ MODEL_FILES = {
     "vww01": "vww_96_int8.tflite",
     "ad01": "ad01_int8.tflite",
     "ic01": "pretrainedResnet_quant.tflite",
+    "ic02": "pretrainedResnet_large_int8.tflite",
+    "sww01": "str_ww_ref_model.tflite",
 }
 
 

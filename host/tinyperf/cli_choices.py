@@ -15,6 +15,8 @@ class Benchmark(str, Enum):
     vww01 = "vww01"
     ad01 = "ad01"
     ic01 = "ic01"
+    ic02 = "ic02"
+    sww01 = "sww01"
 
 
 class Pacing(str, Enum):

@@ -53,6 +53,17 @@ def status(benchmark: str) -> ModelStatus:
         return ModelStatus(benchmark, entry.file, state, str(e), True)
 
 
+def has_fallback(benchmark: str) -> bool:
+    """The registry has a stand-in for kws01, vww01, ad01 and ic01 only (none for ic02, sww01)."""
+    fallback = load_manifest().fallback
+    return fallback is not None and benchmark in fallback.models
+
+
+def statuses(benchmark: str) -> list[ModelStatus]:
+    """The official model's state, and the fallback's where there is one."""
+    return [status(benchmark)] + ([fallback_status(benchmark)] if has_fallback(benchmark) else [])
+
+
 def fallback_path(benchmark: str) -> Path:
     model = _fallback_model(benchmark)
     return cache_dir() / "fallback" / model.file

@@ -63,8 +63,9 @@ class ModelEntry(BaseModel):
     input: InputSpec
     output: OutputSpec
     labels: tuple[str, ...]
-    scoring: Literal["top1", "auc"]
+    scoring: Literal["top1", "auc", "wakeword"]
     accuracy_target: float
+    inputs_of: str | None = None  # a benchmark whose datasets this one takes (ic02 takes ic01's)
     file_bytes: int | None = None
     window_bytes: int | None = None
     stride_bytes: int | None = None
@@ -72,6 +73,11 @@ class ModelEntry(BaseModel):
     prediction_map: tuple[int, ...] | None = None  # model output index -> official class index
     fits_official_datasets: bool = True
     not_official_note: str | None = None
+
+    @property
+    def streaming(self) -> bool:
+        """Fed an audio stream frame by frame (sww01), not EEMBC input files."""
+        return self.scoring == "wakeword"
 
     @property
     def result_count(self) -> int:

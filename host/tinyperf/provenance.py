@@ -15,6 +15,7 @@ from typing import Literal
 
 from tinyperf.benchmarks.synthetic import REFERENCE_LABELLED
 from tinyperf.datasets import Sample
+from tinyperf.errors import TinyperfError
 
 Kind = Literal["official", "custom", "smoke", "synthetic", "none"]
 
@@ -51,7 +52,7 @@ def dataset_provenance(benchmark: str, folder: Path | None, samples: list[Sample
     readme = folder / "README.txt"
     if readme.is_file() and REFERENCE_LABELLED in readme.read_text(encoding="utf-8", errors="replace"):
         return Provenance("synthetic", f"{len(samples)} synthetic inputs labelled by the host reference")
-    official = OFFICIAL_LABEL_LISTS.get(benchmark)
+    official = OFFICIAL_LABEL_LISTS.get(_inputs_of(benchmark))
     if official is None:
         return Provenance("custom", f"tinyperf knows no official list for {benchmark}")
     rows, digest = official
@@ -63,6 +64,16 @@ def dataset_provenance(benchmark: str, folder: Path | None, samples: list[Sample
     if missing:
         return Provenance("custom", f"{len(missing)} official files missing (first: {missing[0]})")
     return Provenance("official", f"the official {benchmark} test set ({rows} files, list fingerprint matches)")
+
+
+def _inputs_of(benchmark: str) -> str:
+    """ic02 is scored on ic01's test set (the official runner's ic02 test reads the ic01 dataset folder)."""
+    from tinyperf.models import get_entry
+
+    try:
+        return get_entry(benchmark).inputs_of or benchmark
+    except TinyperfError:
+        return benchmark
 
 
 def submittable_reasons(mode: str, valid: bool, board_kind: str, model_official: bool,

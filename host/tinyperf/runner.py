@@ -49,6 +49,8 @@ from tinyperf.store import dataset_hash, file_sha256, index_session
 Mode = Literal["performance", "accuracy", "energy"]
 ModelSource = Literal["official", "fallback"]
 SIMULATED_NOTE = "SIMULATED: {board} is a simulated board; its times come from a declared cycle model, not silicon."
+MODELLED_NOTE = ("MODELLED: no silicon figure is published for {benchmark}; its time is the cycle model's "
+                 "extrapolation from the model's operators and MACs (fitted to {fitted} only).")
 
 
 @dataclass
@@ -487,6 +489,9 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
     lines = []
     if outcome.board.simulated:
         lines.append(SIMULATED_NOTE.format(board=outcome.board.id))
+        timing = outcome.board.timing
+        if timing is not None and request.benchmark not in timing.fitted_to:
+            lines.append(MODELLED_NOTE.format(benchmark=request.benchmark, fitted=", ".join(timing.fitted_to)))
     if outcome.board.emulator is not None:
         lines.append(outcome.board.emulator.timing_note)
     if outcome.firmware is not None:

@@ -75,7 +75,9 @@ def pack(folder: Path, tarball: Path) -> None:
 
 
 def packaged_smoke(benchmark: str) -> Path:
-    return data_dir("models_tflm") / "datasets" / f"{benchmark}-smoke.tar.xz"
+    """The packaged set of `benchmark`, or of the benchmark whose inputs it takes (ic02: ic01's images)."""
+    source = get_entry(benchmark).inputs_of or benchmark
+    return data_dir("models_tflm") / "datasets" / f"{source}-smoke.tar.xz"
 
 
 def datasets_cache() -> Path:
@@ -91,7 +93,7 @@ def smoke_dataset(benchmark: str) -> Path:
         raise DatasetError(f"no packaged smoke set for {benchmark} ({tarball}); pass --dataset DIR "
                            "or build one with `tinyperf datasets smoke`")
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()[:12]
-    folder = datasets_cache() / f"{benchmark}-smoke-{digest}"
+    folder = datasets_cache() / f"{tarball.name.removesuffix('.tar.xz')}-{digest}"
     if (folder / LABEL_FILE).is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
