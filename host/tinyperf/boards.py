@@ -40,6 +40,8 @@ class TimingModel(BaseModel):
     op_overhead_cycles: float = Field(ge=0)
     default: OpCost
     ops: dict[str, OpCost] = Field(default_factory=dict)
+    # streaming wakeword: cycles of one frame's feature extraction (FFT, mel, log), beside the model
+    frontend_cycles: float = Field(default=0.0, ge=0)
 
     def op_cycles(self, op_type: str, macs: int, outputs: int) -> float:
         cost = self.ops.get(op_type, self.default)
@@ -100,11 +102,25 @@ class Board(BaseModel):
     simulates: str | None = None
     vendor_name: str = "tinyperf"
     timing: TimingModel | None = None
+    # other software stacks' cycle models, by name (e.g. x-cube-ai); `streaming_timing` names the one a
+    # simulated board uses for sww01, whose reference submission runs on that stack
+    timing_profiles: dict[str, TimingModel] = Field(default_factory=dict)
+    streaming_timing: str | None = None
     baud_rates: tuple[int, ...] = ()  # rates the board's firmware and link are known to run
     uart: str | None = None  # which UART the protocol uses, for people wiring a bench
     firmware: FirmwareSpec | None = None
     emulator: EmulatorSpec | None = None
     flash: FlashSpec = FlashSpec()
+
+    def timing_named(self, name: str | None) -> TimingModel:
+        """The default cycle model (None or "default"), or one of `timing_profiles`."""
+        if name in (None, "default"):
+            assert self.timing is not None, f"{self.id} has no timing model"
+            return self.timing
+        if name not in self.timing_profiles:
+            raise ConfigError(f"{self.id} has no timing profile {name!r}; it has: default, "
+                              + ", ".join(self.timing_profiles))
+        return self.timing_profiles[name]
 
     @property
     def kind(self) -> str:
@@ -149,6 +165,8 @@ def load_board_file(path: Path) -> Board:
         raise ConfigError(f"{path}: an emulated board needs a 'firmware' section (the port it runs)")
     if board.simulated and board.timing is None:
         raise ConfigError(f"{path}: a simulated board needs a 'timing' model")
+    if board.streaming_timing is not None and board.streaming_timing not in board.timing_profiles:
+        raise ConfigError(f"{path}: streaming_timing {board.streaming_timing!r} is not one of its timing_profiles")
     return board
 
 

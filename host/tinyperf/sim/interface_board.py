@@ -24,6 +24,10 @@ import wave
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tinyperf.sim.sww_device import PlayedStream
 
 NAME = "tinyML Enhanced Interface Board"
 COMMAND_WORDS = ("dut", "name", "ls", "play", "setbaud", "checkbaud", "record_detections",
@@ -42,6 +46,11 @@ class InterfaceBoard:
     relay: Callable[[str], bytes]
     wait: Callable[[float], None]
     sd_card: Path | None = None
+    # a streaming device on the I2S output (sww01): plays a file into it and says what its GPIOs did;
+    # `now` is the board's clock in seconds (detections are timed from `record_detections`)
+    player: Callable[[Path], PlayedStream] | None = None
+    now: Callable[[], float] = lambda: 0.0
+    recording_since: float = 0.0
     dut_baud: int = DEFAULT_DUT_BAUD
     detections_ms: list[int] = field(default_factory=list)
     duty_starts: list[int] = field(default_factory=list)
@@ -94,10 +103,19 @@ class InterfaceBoard:
         seconds = _wav_seconds(path) if path is not None and path.parent == self.sd_card else None
         if seconds is None:
             return f"{head}Error playing file. Check that the file exists and is a 2-channel wav file.\n{READY}"
-        self.wait(seconds)
+        if self.player is None:
+            self.wait(seconds)
+        else:
+            self._record(self.player(path))  # type: ignore[arg-type]
         return f"{head}succeeded.\n{READY}"
 
+    def _record(self, played: PlayedStream) -> None:
+        self.detections_ms += [int((t - self.recording_since) * 1000) for t in played.detections_s]
+        for begin, end in played.processing:
+            self.record_duty(round((begin - self.recording_since) * 1e5), round((end - self.recording_since) * 1e5))
+
     def _cmd_record_detections(self, args: str) -> str:
+        self.recording_since = self.now()
         self.detections_ms.clear()
         self.duty_starts.clear()
         self.duty_stops.clear()

@@ -82,6 +82,25 @@ def start_sim_board(
     return _spawn(argv, f"simulated board {board_id}")
 
 
+@dataclass
+class SwwBenchProcess(SimBoardProcess):
+    """A simulated sww01 device and its interface board, one process, two ports (`url` is the device's)."""
+
+    interface_url: str = ""
+
+
+def start_sww_bench(board_id: str, model: Path, sd_card: Path, pacing: str = "virtual",
+                    energy_wire: Path | None = None, timing: str | None = None) -> SwwBenchProcess:
+    """Spawn `python -m tinyperf.sim.sww_server`; it exits when we close its stdin."""
+    argv = [sys.executable, "-m", "tinyperf.sim.sww_server", "--board", board_id, "--model", str(model),
+            "--sd-card", str(sd_card), "--pacing", pacing, "--watch-stdin"]
+    argv += ["--energy-wire", str(energy_wire)] if energy_wire is not None else []
+    argv += ["--timing", timing] if timing is not None else []
+    started = _spawn(argv, f"simulated sww01 bench {board_id}")
+    device, _, interface = started.url.partition(" ")
+    return SwwBenchProcess(device, started.process, interface)
+
+
 def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0, realtime: bool = False) -> SimBoardProcess:
     """Spawn a simulated monitor (`tinyperf.sim.<kind>`: lpm01a, ppk2, otii, scpi) fed by `board_id`'s
     power wire; its URL is the pty or host:port the driver opens. `realtime` for a board paced in real
