@@ -182,6 +182,21 @@ def _add_valid_row(table: Table, figures: dict) -> None:
                       + " (declared models)")
 
 
+def _add_wakeword_rows(table: Table, f: dict) -> None:
+    w, d = f["wakeword"], f["dutycycle"]
+    table.add_row("wakewords found", f"{w['true_positives']} TP, {w['false_negatives']} FN, "
+                  f"{w['false_positives']} FP (F1 {w['f1']:.3f}, {w['rule']} rule)")
+    other = f["alternative_score"]
+    table.add_row(f"{other['rule']} rule", f"{other['true_positives']} TP, {other['false_negatives']} FN, "
+                  f"{other['false_positives']} FP")
+    table.add_row("duty cycle", f"{d['duty_cycle']:.4f} ({1e3 * d['processing_s']:.3f} ms per "
+                  f"{1e3 * d['period_s']:.3f} ms frame, {d['frames']} frames)")
+    table.add_row("estimated throughput", f"{d['throughput']:.3f} inf./s")
+    if "energy" in f:
+        e = f["energy"]
+        table.add_row("average power", f"{e['power_mw']:.4f} mW over {e['seconds']:.2f} s")
+
+
 def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     f = outcome.figures
     sim = f" [bold yellow]({outcome.board.kind})[/]" if outcome.board.kind != "hardware" else ""
@@ -190,7 +205,9 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     table = Table(title=f"{outcome.identity.model} {mode} on {outcome.board.id}{sim}")
     table.add_column("figure", no_wrap=True)
     table.add_column("value", justify="right", overflow="fold")
-    if mode == "energy":
+    if "wakeword" in f:
+        _add_wakeword_rows(table, f)
+    elif mode == "energy":
         table.add_row("median energy", f"{f['median_energy_uj']:.3f} uJ/inf. (+-{f['uncertainty_uj']:.3f})")
         table.add_row("median power", f"{f['median_power_mw']:.3f} mW")
         table.add_row("latency (monitor edges)", f"{f['latency_ms']:.3f} ms")
@@ -213,14 +230,14 @@ def _render_outcome(outcome: RunOutcome, mode: str) -> None:
     else:
         table.add_row("top-1", f"{f['top1_percent']:.2f} %")
         table.add_row("samples", str(len(f["samples"])))
-    if mode == "accuracy":
+    if mode == "accuracy" or "wakeword" in f:
         _add_valid_row(table, f)
     link = f.get("link")
     if link:
         table.add_row("link", f"{link['protocol']} at {link['baud']} baud; {link['recoveries']} recoveries"
                       + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else ""))
     table.add_row("model", outcome.model.label)
-    if mode == "accuracy":
+    if mode == "accuracy" or "wakeword" in f:
         table.add_row("dataset", outcome.dataset_note)
     table.add_row("session", str(outcome.session.root))
     console.print(table)
@@ -331,6 +348,12 @@ def run(
         help="Testing: a fault plan for the link, e.g. corrupt=0.01,hang=0.002,seed=1 (drop, corrupt, "
         "duplicate, delay, hang, reset: probabilities per write; hang/reset need a simulated board).")
     ] = None,
+    interface_port: Annotated[str | None, typer.Option(
+        help="sww01 on a bench: the enhanced interface board's port (it plays the stream from its SD card and "
+        "times the device's detections); --port is then the device's own UART.")] = None,
+    score_as_open_runner: Annotated[bool, typer.Option(
+        "--score-as-open-runner", help="sww01: count a wakeword found up to its end + 2 s, as the open runner "
+        "does, instead of the rules' end + 1 s (both are reported either way).")] = False,
     sim_option: Annotated[list[str] | None, typer.Option(
         help="Simulated board behaviour: legacy-only (answer as unmodified MLPerf Tiny firmware), "
         "reuses-input-tensor (repeated inference changes its input), max-baud=N, slowdown=F (inference time x F), "
@@ -357,6 +380,7 @@ def run(
             performance=PerformanceSettings(min_window_s=min_window), models=models.value,
             monitor=monitor, monitor_rate_hz=monitor_rate, interface_board=interface_board,
             protocol=protocol.value, fast_baud=fast_baud, faults=inject_faults, sim_options=tuple(sim_option or ()),
+            interface_port=interface_port, score_as_open_runner=score_as_open_runner,
         )
     if repeat > 1:
         if resume is not None:

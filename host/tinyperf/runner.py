@@ -85,6 +85,8 @@ class RunRequest:
     duty_rate_hz: float = 0.0  # energy: after the windows, requests at this rate with the device asleep between
     duty_requests: int = 30
     duty_arrivals: Literal["periodic", "poisson"] = "periodic"
+    interface_port: str | None = None  # sww01 on a bench: the enhanced interface board's port
+    score_as_open_runner: bool = False  # sww01: score with the open runner's end + 2 s window
 
 
 @dataclass
@@ -172,6 +174,12 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     original_request = request  # before labgrid fills in ports: what a rerun must ask for again
     board = get_board(request.board)
     entry, model = _model_for(request)
+    if entry.streaming:
+        if resume is not None:
+            raise ConfigError("a sww01 stream is one measurement: run it again instead of --resume")
+        from tinyperf.streaming.session_run import execute_streaming
+
+        return execute_streaming(request, board, entry, model, progress)
     _check_fits_board(board, entry, request.benchmark)
     dataset = request.dataset
     if request.mode == "accuracy" and dataset is None:
@@ -204,11 +212,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
             wire = None
             if monitor_spec is not None:
                 wire = sim_wire_path(stack) if monitor_spec.simulated else None
-                monitor = open_monitor(monitor_spec, board.id, stack, wire)
-                monitor.configure(_supply_voltage(board), request.monitor_rate_hz or default_rate_hz(monitor_spec))
-                monitor.power_on()
-                monitor.start()
-                stack.callback(_finish_acquisition, monitor, session)
+                monitor = start_monitor(monitor_spec, board, request, stack, session, wire)
             if request.labgrid_places:
                 request = _through_labgrid(request, stack, session)
             shards = _connect_shards(board, request, model, entry, stack, session, wire, firmware)
@@ -232,8 +236,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
                     figures["duty_cycle"] = run_duty_cycle(device, monitor, inputs[0][1], request.duty_rate_hz,
                                                            request.duty_requests, request.duty_arrivals,
                                                            journal=session.journal)
-                figures["monitor"] = {"kind": monitor_spec.label, "rate_hz": monitor.rate_hz,  # type: ignore[union-attr]
-                                      "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
+                figures["monitor"] = monitor_figures(monitor, monitor_spec, board)
             else:
                 assert samples is not None
                 figures = run_accuracy_sharded(
@@ -247,9 +250,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
         raise RunInterrupted(f"interrupted; finished samples are journaled in {session.root}: continue with "
                              f"`tinyperf run --resume {session.root}`") from None
     except Exception as e:
-        with contextlib.suppress(OSError, SessionWriteError):  # a read-only folder must not hide the cause
-            (session.root / "error.txt").write_text(f"{e}\n\n{traceback.format_exc()}", encoding="utf-8")
-            session.journal({"event": "error", "message": str(e)})
+        record_error(session, e)
         if request.mode == "accuracy" and _has_finished_samples(session):
             e.add_note(f"finished samples are journaled: continue with `tinyperf run --resume {session.root}`")
         raise
@@ -260,10 +261,33 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     reasons = submittable_reasons(request.mode, figures["valid"], board.kind, model.official, provenance)
     figures["submittable"] = {"closed": not reasons, "reasons": reasons}
     outcome = RunOutcome(session, board, identity, model, figures, dataset_note, firmware)
-    _write_provenance(original_request, outcome, dataset)
+    write_provenance(original_request, outcome, dataset)
     _write_results(request, outcome, entry)
-    _index(session)
+    index(session)
     return outcome
+
+
+def start_monitor(spec: MonitorSpec, board: Board, request: RunRequest, stack: contextlib.ExitStack,
+                  session: Session, wire: Path | None) -> Monitor:
+    """Open, configure, power and start the monitor; its trace is kept however the run ends."""
+    monitor = open_monitor(spec, board.id, stack, wire)
+    monitor.configure(_supply_voltage(board), request.monitor_rate_hz or default_rate_hz(spec))
+    monitor.power_on()
+    monitor.start()
+    stack.callback(_finish_acquisition, monitor, session)
+    return monitor
+
+
+def monitor_figures(monitor: Monitor, spec: MonitorSpec, board: Board) -> dict:
+    return {"kind": spec.label, "rate_hz": monitor.rate_hz,  # type: ignore[attr-defined]
+            "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
+
+
+def record_error(session: Session, error: Exception) -> None:
+    """error.txt and a journal record; a read-only folder must not hide the cause."""
+    with contextlib.suppress(OSError, SessionWriteError):
+        (session.root / "error.txt").write_text(f"{error}\n\n{traceback.format_exc()}", encoding="utf-8")
+        session.journal({"event": "error", "message": str(error)})
 
 
 def _pacing_label(request: RunRequest, board: Board) -> str | None:
@@ -286,7 +310,7 @@ def _has_finished_samples(session: Session) -> bool:
         return False
 
 
-def _write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | None) -> None:
+def write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | None) -> None:
     """What `tinyperf rerun` needs to repeat this run, and to refuse if an input has changed."""
     firmware_sha = None
     if outcome.firmware is not None:
@@ -315,7 +339,7 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _index(session: Session) -> None:
+def index(session: Session) -> None:
     """The store is an index over session folders: failing to update it loses nothing, and says so."""
     try:
         index_session(session.root)
@@ -483,14 +507,15 @@ def _jsonable(value: object) -> object:
     return json.loads(json.dumps(value, default=str))
 
 
-def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) -> list[str]:
-    """The lines of results.txt, including the exact ones the MLPerf submission checker greps."""
+def header_lines(request: RunRequest, outcome: RunOutcome) -> list[str]:
+    """What ran: simulated/emulated, engine, and a model that is not the official one."""
     f = outcome.figures
     lines = []
     if outcome.board.simulated:
         lines.append(SIMULATED_NOTE.format(board=outcome.board.id))
         timing = outcome.board.timing
-        if timing is not None and request.benchmark not in timing.fitted_to:
+        streaming = get_entry(request.benchmark).streaming  # its frame time has a note of its own
+        if timing is not None and request.benchmark not in timing.fitted_to and not streaming:
             lines.append(MODELLED_NOTE.format(benchmark=request.benchmark, fitted=", ".join(timing.fitted_to)))
     if outcome.board.emulator is not None:
         lines.append(outcome.board.emulator.timing_note)
@@ -503,6 +528,33 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(f"CUSTOM MODEL: {outcome.model.path} is not the official {request.benchmark} model.")
     if "truth" in f:
         lines.append(truth_line(f["truth"], f))
+    return lines
+
+
+def footer_lines(request: RunRequest, outcome: RunOutcome) -> list[str]:
+    """Rule breaks, data provenance, submittability and the link, every mode alike."""
+    f = outcome.figures
+    lines = []
+    if not f["valid"]:
+        lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
+    if request.mode == "accuracy" or "wakeword" in f:
+        lines.append(f"Dataset: {outcome.dataset_note}")
+        lines.append(f"Data provenance: {f['data']['kind']}: {f['data']['reason']}.")
+    lines.append("Rules followed: " + ("yes." if f["valid"] else "NO."))
+    lines.append("Submittable (closed division): " + ("yes." if f["submittable"]["closed"] else
+                                                      "NO: " + "; ".join(f["submittable"]["reasons"]) + "."))
+    link = f.get("link", {})
+    if link:
+        lines.append(f"Link: {link['protocol']} protocol at {link['baud']} baud, {link['recoveries']} device "
+                     "recoveries" + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else "")
+                     + ".")
+    return lines
+
+
+def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) -> list[str]:
+    """The lines of results.txt, including the exact ones the MLPerf submission checker greps."""
+    f = outcome.figures
+    lines = header_lines(request, outcome)
     if request.mode == "energy":
         lines.append(f"Median energy cost is {f['median_energy_uj']:.3f} uJ/inf.")
         lines.append(f"Uncertainty from edge placement: +-{f['uncertainty_uj']:.3f} uJ/inf.; median power "
@@ -527,19 +579,7 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
         lines.append(f"AUC = {auc_text(f['auc'])}")
     else:
         lines.append(f"Top-1% = {f['top1_percent']:.2f}")
-    if not f["valid"]:  # every mode states its rule breaks (short windows, failed samples) alike
-        lines.append("INVALID run under MLPerf Tiny rules: " + "; ".join(f["problems"]))
-    if request.mode == "accuracy":
-        lines.append(f"Dataset: {outcome.dataset_note}")
-        lines.append(f"Data provenance: {f['data']['kind']}: {f['data']['reason']}.")
-    lines.append("Rules followed: " + ("yes." if f["valid"] else "NO."))
-    lines.append("Submittable (closed division): " + ("yes." if f["submittable"]["closed"] else
-                                                      "NO: " + "; ".join(f["submittable"]["reasons"]) + "."))
-    link = f.get("link", {})
-    if link:
-        lines.append(f"Link: {link['protocol']} protocol at {link['baud']} baud, {link['recoveries']} device "
-                     "recoveries" + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else "")
-                     + ".")
+    lines += footer_lines(request, outcome)
     if f.get("single_stream"):
         ss = f["single_stream"]
         lines.append(f"Single-stream latency over {ss['queries']} inferences: p50 {ss['p50_ms']:.3f} ms, "
@@ -561,7 +601,11 @@ def result_lines(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) ->
 
 
 def _write_results(request: RunRequest, outcome: RunOutcome, entry: ModelEntry) -> None:
-    lines = result_lines(request, outcome, entry)
+    write_session_results(request, outcome, result_lines(request, outcome, entry))
+
+
+def write_session_results(request: RunRequest, outcome: RunOutcome, lines: list[str]) -> None:
+    """results.txt (these lines), results.json (every figure) and summary.txt."""
     data = {
         "tinyperf_version": __version__,
         "host": platform.node(),

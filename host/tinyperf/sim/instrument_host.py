@@ -88,12 +88,12 @@ def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool
             if receiver in ready:
                 while True:
                     try:
-                        kind, t_s, level = parse_message(receiver.recv(256, socket.MSG_DONTWAIT))
+                        message = parse_message(receiver.recv(256, socket.MSG_DONTWAIT))
                     except BlockingIOError:
                         break
-                    emulator.timeline.apply(kind, t_s, level)
+                    emulator.timeline.apply(*message)
                     if follower is not None:
-                        follower.heard(t_s)
+                        follower.heard(message[1])
                 pending.extend(emulator.produce())
             if follower is not None and (board_now := follower.board_now()) is not None:
                 emulator.timeline.advance(board_now)

@@ -121,7 +121,12 @@ class SwwDevice:
         return played
 
     def _tell_monitor(self, processing: list[tuple[float, float]]) -> None:
-        if self.power_wire is None:
+        """One pulse-train message when every frame began on its chunk's arrival, else a pair per frame."""
+        if self.power_wire is None or not processing:
+            return
+        if not self.frames_late and all(abs(b - processing[0][0] - k * FRAME_S) < 1e-9
+                                        for k, (b, _) in enumerate(processing)):
+            self.power_wire.pulses(processing[0][0], FRAME_S, self.frame_processing_s, len(processing))
             return
         for begin, end in processing:
             self.power_wire.state(begin, ACTIVE)

@@ -9,6 +9,7 @@ It prints `<device pty> <interface pty>` on its first stdout line, then serves u
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import select
 import sys
@@ -86,10 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     interface = InterfaceBoard(relay=device.handle, wait=device.clock.spend, sd_card=args.sd_card,
                                player=device.play, now=device.now_s)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve(device, interface, board.baud, args.watch_stdin)
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

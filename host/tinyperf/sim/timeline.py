@@ -37,9 +37,14 @@ class Timeline:
     def advance(self, t: float) -> None:
         self.now_s = max(self.now_s, t)
 
-    def apply(self, kind: str, t: float, level: int) -> None:
-        """One wire message ("S", "E" or "N")."""
-        if kind == "S":
+    def apply(self, kind: str, t: float, level: int, *pulses: float) -> None:
+        """One wire message ("S", "E", "N", or "P" with its period, on-time and count)."""
+        if kind == "P":
+            period, on, count = pulses
+            for i in range(int(count)):
+                self.state(t + i * period, ACTIVE)
+                self.state(t + i * period + on, IDLE)
+        elif kind == "S":
             self.state(t, level)
         elif kind == "E":
             self.edge(t)

@@ -4,6 +4,8 @@ Why a socket of our own: on a bench the monitor sees the DUT's supply current an
 here the board process tells the monitor process the same facts, on the board's clock:
   "S <t_ns> 1|0|2" the core went active/idle/asleep   "E <t_ns>"  timestamp edge (GPIO falls) at t
   "N <t_ns>"      board time has reached t (lets the monitor stream samples up to t)
+  "P <t_ns> <period_ns> <on_ns> <count>"  count pulses of activity, one per period from t (a streaming
+                  device's frames: one message instead of two per frame, which a datagram queue can hold)
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ class PowerWireSender:
     def edge(self, t_s: float) -> None:
         self._send(f"E {round(t_s * 1e9)}")
 
+    def pulses(self, t_s: float, period_s: float, on_s: float, count: int) -> None:
+        self._send(f"P {round(t_s * 1e9)} {round(period_s * 1e9)} {round(on_s * 1e9)} {count}")
+
     def now(self, t_s: float) -> None:
         self._send(f"N {round(t_s * 1e9)}")
 
@@ -48,6 +53,9 @@ def bind_receiver(path: Path) -> socket.socket:
 IDLE, ACTIVE, SLEEP = 0, 1, 2
 
 
-def parse_message(data: bytes) -> tuple[str, float, int]:
+def parse_message(data: bytes) -> tuple:
+    """(kind, t_s, level) for S, E, N; (kind, t_s, IDLE, period_s, on_s, count) for P."""
     kind, *fields = data.decode("ascii").split()
+    if kind == "P":
+        return kind, int(fields[0]) / 1e9, IDLE, int(fields[1]) / 1e9, int(fields[2]) / 1e9, int(fields[3])
     return kind, int(fields[0]) / 1e9, int(fields[1]) if len(fields) > 1 else IDLE

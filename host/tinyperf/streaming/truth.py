@@ -4,6 +4,7 @@ JSON format, a list of {"wav_file", "sample_rate", "length_sec", "detection_wind
 
 from __future__ import annotations
 
+import itertools
 import json
 import wave
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ def _entry(path: Path, index: int, item: object) -> StreamTruth:
         raise DatasetError(f"{where}: detection_windows must be [start, end] pairs of seconds") from None
     if rate != SAMPLE_RATE:
         raise DatasetError(f"{where}: sample_rate {rate}; sww01 streams are {SAMPLE_RATE} Hz")
-    if any(not 0 <= a < b for a, b in windows) or any(b1 > a2 for (_, b1), (a2, _) in zip(windows, windows[1:])):
+    if any(not 0 <= a < b for a, b in windows) or any(b1 > a2 for (_, b1), (a2, _) in itertools.pairwise(windows)):
         raise DatasetError(f"{where}: detection windows must be increasing, non-overlapping [start, end] pairs")
     return StreamTruth(str(item["wav_file"]), length, windows, rate)
 
