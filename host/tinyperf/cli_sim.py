@@ -102,6 +102,7 @@ def register(app: typer.Typer, console: Console, err_console: Console, user_erro
 def _serve_bench(console: Console, err_console: Console, board: str, benchmark: str, model: Path, mode: str,
                  ports_file: Path | None, sd_card: Path | None, options: dict[str, Any]) -> None:
     """Start the bench, print its ports, serve until Ctrl-C or SIGTERM, then stop every process."""
+    from tinyperf.models import get_entry
     from tinyperf.sim.bench import start_bench
     from tinyperf.sim.truth import simulated_truth
 
@@ -114,10 +115,13 @@ def _serve_bench(console: Console, err_console: Console, board: str, benchmark: 
                               f"(on a real bench: USB {device['vid']}:{device['pid']})", highlight=False)
             if ports_file is not None:
                 sim_bench.write_ports_file(ports_file)
-            truth = simulated_truth(board, model, mode)
-            scale = options["slowdown"]
-            told = f"{truth['latency_ms'] * scale:.3f} ms/inf."
-            told += f", {truth['energy_uj'] * scale:.3f} uJ/inf." if "energy_uj" in truth else ""
+            if get_entry(benchmark).streaming:
+                told = "the x-cube-ai cycle model per 32 ms frame (`tinyperf run` results say how it was made)."
+            else:
+                truth = simulated_truth(board, model, mode)
+                scale = options["slowdown"]
+                told = f"{truth['latency_ms'] * scale:.3f} ms/inf."
+                told += f", {truth['energy_uj'] * scale:.3f} uJ/inf." if "energy_uj" in truth else ""
             err_console.print(f"SIMULATED bench ({mode} mode, real time) of {board} running {benchmark}. "
                               f"Its truth by the declared models: {told} Ctrl-C stops it.", soft_wrap=True)
             while not stop.wait(0.5):

@@ -6,6 +6,10 @@ interface board (`dut <cmd>%`, 9600 baud to the board), the LPM01A powers the bo
 timestamp GPIO. Performance/accuracy mode: the board's own UART is on the host at its board's baud rate,
 as the official runner's device files expect; the LPM01A stays wired and streams as always.
 
+sww01 (streaming wakeword): the device's UART and the interface board's are both on the host, as in the
+open runner's devices_sww.yaml; the interface board plays WAV files from its SD card (default: the
+packaged stream) into the device over I2S and times its detection and processing pulses.
+
 A real bench is found by USB identity; a pty has none, so `ports` also says what a real bench's USB
 identity of each role is (for a wrapper that shows the ptys to a runner that scans for VID:PID).
 """
@@ -17,8 +21,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyperf.models import get_entry
 from tinyperf.sim.interface_board import INTERFACE_DUT_BAUD
-from tinyperf.sim.launcher import SimBoardProcess, start_sim_board, start_sim_monitor
+from tinyperf.sim.launcher import SimBoardProcess, start_sim_board, start_sim_monitor, start_sww_bench
+from tinyperf.streaming.inputs import packaged_stream
 
 # what the roles are on a real bench (the official runner's device files match these)
 USB_IDENTITY = {"dut": (0x0483, 0x374B), "interface": (0x0483, 0x374E), "power": (0x0483, 0x5740)}
@@ -65,6 +71,11 @@ def start_bench(board_id: str, benchmark: str, model: Path, mode: str, sd_card: 
         monitor = start_sim_monitor("lpm01a", board_id, wire, seed=seed, realtime=True)
         bench.processes.append(monitor)
         bench.ports["power"] = monitor.url
+        if get_entry(benchmark).streaming:  # sww01: the device and the interface board on ports of their own
+            sww = start_sww_bench(board_id, model, sd_card or packaged_stream(), "realtime", wire)
+            bench.processes.append(sww)
+            bench.ports["dut"], bench.ports["interface"] = sww.url, sww.interface_url
+            return bench
         energy = mode == "energy"
         board = start_sim_board(board_id, benchmark, model, pacing="realtime", legacy_only=True,
                                 energy_wire=wire if energy else None,
