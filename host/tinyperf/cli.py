@@ -26,6 +26,7 @@ from tinyperf import (
     cli_results,
     cli_sim,
     cli_sources,
+    cli_streaming,
     cli_submission,
 )
 from tinyperf.boards import load_boards
@@ -724,6 +725,7 @@ cli_submission.register(app, console, user_errors)
 cli_results.register(app, console, user_errors)
 cli_profile.register(app, console, user_errors)
 cli_sim.register(app, console, err_console, user_errors)
+cli_streaming.register(datasets_app, console, user_errors)
 
 
 @app.command()

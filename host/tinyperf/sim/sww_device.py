@@ -96,37 +96,47 @@ class SwwDevice:
         return ["Streaming stopped.", "target activations: ", print_vals_int8(self.activations[:ACTIVATION_BUFFER])]
 
     def play(self, wav: Path) -> PlayedStream:
-        """The interface board plays `wav` (it has checked it is a 2-channel WAV); blocks for its length."""
+        """The interface board plays `wav` (it has checked it is a 2-channel WAV); blocks for its length.
+        Board time and the monitor's view move on as the frames are computed, a few seconds at a time."""
         started = self.now_s()
         samples = read_wav(wav)
         seconds = len(samples) / SAMPLE_RATE
         played = PlayedStream()
-        if not self.streaming:  # nobody listens on I2S: the audio goes by
+        if not self.streaming or len(samples) < STRIDE:  # nobody listens on I2S: the audio goes by
             self.clock.spend(seconds)
             return played
-        outputs = run_stream(self.model, samples, self.first_frame) if len(samples) >= STRIDE else None
-        if outputs is not None:
-            self.activations += [int(v) for v in outputs.activations]
-            end = started
-            for k in range(len(outputs.activations)):
+        reported = 0
+
+        def frames_done(done: int) -> None:
+            nonlocal reported
+            end = played.processing[-1][1] if played.processing else started
+            for k in range(reported, done):
                 arrival = started + (k + 1) * FRAME_S
                 begin = max(arrival, end)
                 self.frames_late += begin > arrival + FRAME_S
                 end = begin + self.frame_processing_s
                 played.processing.append((begin, end))
-            played.detections_s = [played.processing[k][1] for k in outputs.detections]
-            self.first_frame = False
-            self._tell_monitor(played.processing)
-        self.clock.spend(seconds)
+            self._tell_monitor(played.processing[reported:done])
+            # the board is busy until its last frame is done: nothing it says later can be earlier
+            self.clock.spend(max(started + done * FRAME_S, end) - self.now_s())
+            if self.power_wire is not None:
+                self.power_wire.now(self.now_s())
+            reported = done
+
+        outputs = run_stream(self.model, samples, self.first_frame, frames_done)
+        self.activations += [int(v) for v in outputs.activations]
+        played.detections_s = [played.processing[k][1] for k in outputs.detections]
+        self.first_frame = False
+        self.clock.spend(max(0.0, started + seconds - self.now_s()))
         return played
 
     def _tell_monitor(self, processing: list[tuple[float, float]]) -> None:
         """One pulse-train message when every frame began on its chunk's arrival, else a pair per frame."""
         if self.power_wire is None or not processing:
             return
-        if not self.frames_late and all(abs(b - processing[0][0] - k * FRAME_S) < 1e-9
-                                        for k, (b, _) in enumerate(processing)):
-            self.power_wire.pulses(processing[0][0], FRAME_S, self.frame_processing_s, len(processing))
+        first = processing[0][0]
+        if all(abs(b - first - k * FRAME_S) < 1e-9 for k, (b, _) in enumerate(processing)):
+            self.power_wire.pulses(first, FRAME_S, self.frame_processing_s, len(processing))
             return
         for begin, end in processing:
             self.power_wire.state(begin, ACTIVE)

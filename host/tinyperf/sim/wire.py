@@ -16,16 +16,23 @@ from pathlib import Path
 
 
 class PowerWireSender:
-    """Board side. A monitor that is not listening yet just misses the message, as a scope would."""
+    """Board side. A monitor that is not listening yet just misses the message, as a scope would. A busy
+    one (making a long stretch of samples) gets every state, edge and pulse message, waited for up to
+    FACT_WAIT_S; "N" messages are dropped when its queue is full, since the next one says more."""
+
+    FACT_WAIT_S = 30.0
 
     def __init__(self, path: Path) -> None:
         self.path = str(path)
         self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.socket.settimeout(2.0)  # a live monitor drains its queue; a hung one must not hang the board
+        self.socket.settimeout(self.FACT_WAIT_S)  # a hung monitor must not hang the board for ever
 
-    def _send(self, message: str) -> None:
-        with contextlib.suppress(FileNotFoundError, ConnectionRefusedError, TimeoutError):
-            self.socket.sendto(message.encode("ascii"), self.path)
+    def _send(self, message: str, droppable: bool = False) -> None:
+        with contextlib.suppress(FileNotFoundError, ConnectionRefusedError, TimeoutError, BlockingIOError):
+            if droppable:
+                self.socket.sendto(message.encode("ascii"), socket.MSG_DONTWAIT, self.path)
+            else:
+                self.socket.sendto(message.encode("ascii"), self.path)
 
     def state(self, t_s: float, level: int) -> None:
         """IDLE, ACTIVE or SLEEP (ints, so True/False still mean active/idle)."""
@@ -38,7 +45,7 @@ class PowerWireSender:
         self._send(f"P {round(t_s * 1e9)} {round(period_s * 1e9)} {round(on_s * 1e9)} {count}")
 
     def now(self, t_s: float) -> None:
-        self._send(f"N {round(t_s * 1e9)}")
+        self._send(f"N {round(t_s * 1e9)}", droppable=True)
 
 
 def bind_receiver(path: Path) -> socket.socket:

@@ -8,6 +8,7 @@ of every `start` (the t = 0 marker the interface board's timestamps are measured
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,9 +52,11 @@ class StreamModel:
         return int(self.interpreter.get_output(0).reshape(-1)[0])
 
 
-def run_stream(model: StreamModel, samples: np.ndarray, first_frame: bool = True) -> FrameOutputs:
+def run_stream(model: StreamModel, samples: np.ndarray, first_frame: bool = True,
+               on_frames: Callable[[int], None] | None = None, every: int = 256) -> FrameOutputs:
     """Every frame of `samples` (int16, 16 kHz) through front end and model, as the device after `start`
-    (`first_frame`: the first frame pulses WW_DETECTED whatever the model says)."""
+    (`first_frame`: the first frame pulses WW_DETECTED whatever the model says). `on_frames(done)` is
+    called after every `every` frames and at the end (a simulated board reports its time as it goes)."""
     features = quantize(log_mel_features(samples), model.input_scale)
     window = np.zeros((FRAMES_IN_INPUT, MELS), np.int8)
     activations = np.zeros(len(features), np.int8)
@@ -67,4 +70,6 @@ def run_stream(model: StreamModel, samples: np.ndarray, first_frame: bool = True
         if out > DETECT_THRESHOLD or first:
             detections.append(k)
             first = False
+        if on_frames is not None and ((k + 1) % every == 0 or k + 1 == len(features)):
+            on_frames(k + 1)
     return FrameOutputs(activations, np.array(detections, dtype=np.int64))

@@ -25,6 +25,7 @@ from tinyperf.sim.launcher import start_sww_bench
 from tinyperf.streaming.bench import InterfaceBoard, StreamingDevice, TextPort
 from tinyperf.streaming.inputs import StreamInput, resolve_stream
 from tinyperf.streaming.run import WAKEWORDS_IN_OFFICIAL_STREAM, result_lines, run_stream_test
+from tinyperf.streaming.streams import NOTE as SYNTHETIC_NOTE
 
 INTERFACE_BAUD = 115200  # the open runner's devices_sww.yaml
 
@@ -123,4 +124,8 @@ def _provenance(stream: StreamInput) -> Provenance:
     if stream.packaged:
         return Provenance("smoke", "the packaged synthetic sww01 stream (TTS voices over generated noise), "
                           "not the official 1200 s test stream")
+    sources = stream.truth_file.with_name(stream.truth_file.stem + ".sources.json")
+    if sources.is_file() and SYNTHETIC_NOTE in sources.read_text(encoding="utf-8", errors="replace"):
+        return Provenance("synthetic", f"{stream.truth_file.name}: a stream built by `tinyperf datasets sww-stream` "
+                          "(TTS voices over generated noise), not the official one")
     return Provenance("custom", f"{stream.truth_file.name}: tinyperf cannot tell the official stream from another")
