@@ -99,10 +99,11 @@ def test_demo_runs_everything_and_prints_a_summary(tmp_path: Path) -> None:
     result = run_cli("demo", "--sessions-dir", str(tmp_path))
     assert result.returncode == 0, result.stderr
     assert "SIMULATED" in result.stdout
-    for bench in ("kws01", "ad01", "vww01", "ic01"):
+    for bench in ("kws01", "ad01", "vww01", "ic01", "ic02", "sww01"):
         assert bench in result.stdout
     sessions = sorted(p.name for p in tmp_path.iterdir())
-    assert len(sessions) == 8  # performance and accuracy of each benchmark
-    assert sum(name.endswith("-accuracy") for name in sessions) == 4
+    assert len(sessions) == 11  # performance and accuracy of five benchmarks, and the sww01 stream
+    assert sum(name.endswith("-accuracy") for name in sessions) == 6
+    assert "TP /" in result.stdout and "skipped" not in result.stderr
     assert "real-input smoke samples" in result.stdout
     assert "fallback" not in result.stdout  # the official models are available here
