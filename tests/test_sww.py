@@ -153,3 +153,24 @@ def test_official_10s_debug_file_scores_as_the_reference_firmware(tmp_path: Path
     seconds = [(k - outputs.detections[0]) * 0.032 for k in outputs.detections[1:]]
     score = score_detections(seconds, list(stream.truth.windows))
     assert (score.true_positives, score.false_negatives) == (2, 1)
+
+
+def test_a_50_wakeword_stream_exports_a_tree_the_checker_rules_pass(tmp_path: Path) -> None:
+    built = run_cli("datasets", "sww-stream", "--out", str(tmp_path / "stream"), "--seconds", "200",
+                    "--wakewords", "50", "--others", "0", "--seed", "3")
+    assert built.returncode == 0, built.stderr
+    truth = read_truth(tmp_path / "stream" / "tinyperf_sww.json")[0]
+    assert len(truth.windows) == 50 and truth.length_sec == 200.0
+    ran = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "sww01", "--mode", "accuracy",
+                  "--dataset", str(tmp_path / "stream"), "--sessions-dir", str(tmp_path / "sessions"))
+    assert ran.returncode == 0, ran.stderr
+    text = (_session(tmp_path / "sessions") / "results.txt").read_text()
+    tp, fn, _ = map(int, re.search(r"Accuracy: (\d+) True positives, (\d+) False negatives, (\d+)", text).groups())
+    assert tp + fn == 50 and "synthetic" in text
+    out = tmp_path / "tree"
+    exported = run_cli("submission", "export", str(out), "--system", "sim", "--division", "open", "--sessions-dir",
+                       str(tmp_path / "sessions"), "--allow-simulated", "--allow-unofficial-data")
+    assert exported.returncode == 0, exported.stderr
+    assert (out / "open/tinyperf/results/sim/sww/performance/results.txt").is_file()  # sww has no accuracy folder
+    checked = run_cli("submission", "check", str(out))
+    assert checked.returncode == 0, checked.stdout + checked.stderr

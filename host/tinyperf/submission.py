@@ -97,7 +97,7 @@ def export(request: ExportRequest) -> ExportReport:
     if len(boards) > 1:
         raise ConfigError(f"one system is one board; these sessions come from {sorted(boards)}")
     for session, data in chosen:
-        target = root / "results" / request.system / FOLDER[data["benchmark"]] / data["mode"]
+        target = root / "results" / request.system / FOLDER[data["benchmark"]] / _mode_folder(data)
         if target.exists():
             shutil.rmtree(target)
         target.mkdir(parents=True)
@@ -109,6 +109,14 @@ def export(request: ExportRequest) -> ExportReport:
     (root / "systems").mkdir(parents=True, exist_ok=True)
     (root / "systems" / f"{request.system}.json").write_text(json.dumps(system, indent=2) + "\n", encoding="utf-8")
     return report
+
+
+def _mode_folder(data: dict) -> str:
+    """sww has no accuracy folder: every sww01 run scores the stream, and a run without energy is its
+    `performance` result (the open runner's -m p), one with energy its `energy` result."""
+    if "wakeword" in data:
+        return "energy" if data.get("mode") == "energy" else "performance"
+    return str(data["mode"])
 
 
 def _refusals_and_notes(request: ExportRequest, chosen: list[tuple[Path, dict]]) -> list[str]:
@@ -150,6 +158,10 @@ def _write_run(session: Path, data: dict, target: Path, request: ExportRequest) 
         from tinyperf.power.plot import plot_saved_window  # matplotlib and numpy: only when a plot is drawn
 
         window = (data.get("windows") or [{}])[0]
+        if "wakeword" in data:  # the stream between the device's start and stop edges
+            rate = float((data.get("monitor") or {}).get("rate_hz", 1000))
+            first, last = data["energy"]["edges"]
+            window = {"start_s": first / rate, "end_s": last / rate, "count": "the stream's"}
         trace = session / str((data.get("monitor") or {}).get("trace", "trace.npz"))
         if not trace.is_file() or "start_s" not in window:
             raise ConfigError(f"{session}: no saved trace or window edges for {ENERGY_PLOT}")
