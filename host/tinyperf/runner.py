@@ -191,7 +191,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
         dataset = smoke_dataset(request.benchmark)  # the packaged real-input smoke set
     samples = load_dataset(dataset, entry) if dataset else None
     dataset_note = _dataset_note(dataset)
-    monitor_spec = _monitor_spec(request, board)
+    monitor_spec = monitor_spec_for(request, board)
     firmware = _firmware_manifest(board, request)
     if request.faults:
         FaultPlan.parse(request.faults)  # a bad plan is refused before anything starts
@@ -205,7 +205,7 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
     else:
         session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
         session.lock()
-        session.journal({"event": "start", "request": _jsonable(asdict(request))})
+        session.journal({"event": "start", "request": jsonable(asdict(request))})
     try:
         with contextlib.ExitStack() as stack:
             monitor = None
@@ -317,7 +317,7 @@ def write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | N
         elf = builds_folder(request.builds_dir, outcome.board.id) / outcome.firmware.elf
         firmware_sha = file_sha256(elf) if elf.is_file() else None
     provenance = {
-        "request": _jsonable(asdict(request)),
+        "request": jsonable(asdict(request)),
         "model_sha256": outcome.model.sha256, "model_source": outcome.model.source,
         "dataset": str(dataset.resolve()) if dataset else None,
         "dataset_hash": dataset_hash(dataset) if dataset else None,
@@ -454,7 +454,7 @@ def _link_figures(connection: Connection, link: Link) -> dict:
     return figures
 
 
-def _monitor_spec(request: RunRequest, board: Board) -> MonitorSpec | None:
+def monitor_spec_for(request: RunRequest, board: Board) -> MonitorSpec | None:
     if request.mode != "energy":
         if request.monitor:
             raise ConfigError("--monitor is for --mode energy")
@@ -503,7 +503,7 @@ def _dataset_note(dataset: Path | None) -> str:
     return f"{dataset} ({readme.read_text().strip()})" if readme.is_file() else str(dataset)
 
 
-def _jsonable(value: object) -> object:
+def jsonable(value: object) -> object:
     return json.loads(json.dumps(value, default=str))
 
 

@@ -23,8 +23,8 @@ class TflmEngine:
         out = self.interpreter.get_output_details(0)
         self.input_shape = tuple(int(d) for d in inp["shape"])
         self.input_dtype = inp["dtype"]
-        self.input_scale, self.input_zero_point = _quantization(inp)
-        self.output_scale, self.output_zero_point = _quantization(out)
+        self.input_scale, self.input_zero_point = interpreter_quantization(inp)
+        self.output_scale, self.output_zero_point = interpreter_quantization(out)
         self.input_bytes = int(np.prod(self.input_shape)) * BYTES_PER_ELEMENT[bin_format]
         # an autoencoder (ad01) reports its reconstruction error instead of its outputs
         self.autoencoder = int(np.prod(self.input_shape)) == int(np.prod(out["shape"]))
@@ -43,7 +43,7 @@ class TflmEngine:
                               self.autoencoder)
 
 
-def _quantization(details: dict) -> tuple[float, int]:
+def interpreter_quantization(details: dict) -> tuple[float, int]:
     """Scale and zero point of a tensor; float tensors have none (0.0, 0)."""
     scales = details["quantization_parameters"]["scales"]
     zero_points = details["quantization_parameters"]["zero_points"]

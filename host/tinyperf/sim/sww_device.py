@@ -49,7 +49,6 @@ class SwwDevice:
         self.streaming = False
         self.first_frame = True
         self.activations: list[int] = []
-        self.frames_late = 0  # frames whose processing began after the next chunk had already arrived
 
     def now_s(self) -> float:
         return self.clock.now_us() / 1e6
@@ -113,7 +112,6 @@ class SwwDevice:
             for k in range(reported, done):
                 arrival = started + (k + 1) * FRAME_S
                 begin = max(arrival, end)
-                self.frames_late += begin > arrival + FRAME_S
                 end = begin + self.frame_processing_s
                 played.processing.append((begin, end))
             self._tell_monitor(played.processing[reported:done])

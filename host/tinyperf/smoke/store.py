@@ -92,12 +92,19 @@ def smoke_dataset(benchmark: str) -> Path:
     if not tarball.is_file():
         raise DatasetError(f"no packaged smoke set for {benchmark} ({tarball}); pass --dataset DIR "
                            "or build one with `tinyperf datasets smoke`")
+    return unpacked_once(tarball, LABEL_FILE)
+
+
+def unpacked_once(tarball: Path, marker: str) -> Path:
+    """A packaged .tar.xz as a folder in the cache, keyed by its hash; unpacked once (a folder holding
+    `marker` is complete: it is staged beside and renamed into place)."""
     digest = hashlib.sha256(tarball.read_bytes()).hexdigest()[:12]
-    folder = datasets_cache() / f"{tarball.name.removesuffix('.tar.xz')}-{digest}"
-    if (folder / LABEL_FILE).is_file():
+    stem = tarball.name.removesuffix(".tar.xz")
+    folder = datasets_cache() / f"{stem}-{digest}"
+    if (folder / marker).is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{benchmark}-"))
+    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{stem}-"))
     try:
         with tarfile.open(tarball, "r:xz") as archive:
             extract_tar(archive, staging, str(tarball))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinyperf.sim.engine import interpreter_quantization
 from tinyperf.streaming.frontend import FRAMES_IN_INPUT, MELS, log_mel_features, quantize
 
 DETECT_THRESHOLD = 115  # int8 output[0] strictly above this is a detection (sww_ref_util.h)
@@ -26,11 +27,6 @@ class FrameOutputs:
     activations: np.ndarray  # int8 output[0] per frame, as `stop` prints them ("target activations")
     detections: np.ndarray  # indices of frames that pulsed WW_DETECTED (frame 0, the marker, included)
 
-    @property
-    def wakeword_frames(self) -> np.ndarray:
-        return self.detections[self.detections > 0] if len(self.detections) and self.detections[0] == 0 \
-            else self.detections
-
 
 class StreamModel:
     """One TFLM interpreter for the sww01 model (or a custom one with its input shape)."""
@@ -41,8 +37,7 @@ class StreamModel:
         self.interpreter = runtime.Interpreter.from_bytes(model_path.read_bytes())
         details = self.interpreter.get_input_details(0)
         self.input_shape = tuple(int(d) for d in details["shape"])
-        scales = details["quantization_parameters"]["scales"]
-        self.input_scale = float(scales[0]) if len(scales) else 1.0
+        self.input_scale = interpreter_quantization(details)[0] or 1.0  # a float input has no scale
         if int(np.prod(self.input_shape)) != FRAMES_IN_INPUT * MELS:
             raise ValueError(f"{model_path}: input {list(self.input_shape)} is not 30 frames x 40 features")
 

@@ -3,20 +3,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tinyperf.archives import extract_tar
 from tinyperf.errors import DatasetError
 from tinyperf.resources import data_dir
-from tinyperf.smoke.store import datasets_cache
+from tinyperf.smoke.store import unpacked_once
 from tinyperf.streaming.truth import StreamTruth, read_truth
 
 PACKAGED = "sww01-stream.tar.xz"
+PACKAGED_TRUTH = "tinyperf_sww_60s.json"
 
 
 @dataclass(frozen=True)
@@ -42,22 +38,7 @@ def packaged_stream() -> Path:
     tarball = data_dir("models_tflm") / "datasets" / PACKAGED
     if not tarball.is_file():
         raise DatasetError(f"no packaged sww01 stream ({tarball}); pass --dataset with a WAV and its ground truth")
-    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()[:12]
-    folder = datasets_cache() / f"sww01-stream-{digest}"
-    if folder.is_dir():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".sww01-"))
-    try:
-        with tarfile.open(tarball, "r:xz") as archive:
-            extract_tar(archive, staging, str(tarball))
-        staging.rename(folder)
-    except FileExistsError:
-        shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
+    return unpacked_once(tarball, PACKAGED_TRUTH)
 
 
 def resolve_stream(dataset: Path | None) -> StreamInput:

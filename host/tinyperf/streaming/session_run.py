@@ -38,10 +38,10 @@ def execute_streaming(request, board: Board, entry: ModelEntry, model: ResolvedM
         raise ConfigError(f"{board.id}: sww01 on an emulated board needs the host-streamed harness, which tinyperf "
                           "does not have yet; use the simulated bench or a real one (--port, --interface-port)")
     stream = resolve_stream(request.dataset)
-    monitor_spec = runner._monitor_spec(request, board)
+    monitor_spec = runner.monitor_spec_for(request, board)
     session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
     session.lock()
-    session.journal({"event": "start", "request": runner._jsonable(asdict(request)), "stream": stream.note})
+    session.journal({"event": "start", "request": runner.jsonable(asdict(request)), "stream": stream.note})
     rule = "open-runner" if request.score_as_open_runner else "mlperf"
     try:
         with contextlib.ExitStack() as stack:
