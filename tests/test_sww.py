@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import model_path, run_cli
 from tinyperf.errors import DatasetError, ProtocolError
+from tinyperf.frontends.audio import write_wav
 from tinyperf.power.profiles import board_power_model
 from tinyperf.sim.sww_device import print_vals_int8
 from tinyperf.streaming.bench import parse_activations, parse_detections, parse_dutycycle
@@ -20,7 +21,7 @@ from tinyperf.streaming.detector import StreamModel, run_stream
 from tinyperf.streaming.frontend import hamming_window, log_mel_features, mel_matrix, quantize
 from tinyperf.streaming.inputs import resolve_stream
 from tinyperf.streaming.score import duty_cycle, score_detections
-from tinyperf.streaming.truth import read_truth, read_wav, write_wav
+from tinyperf.streaming.truth import read_truth, read_wav
 
 SCALE = 0.003701042616739869
 
@@ -97,7 +98,7 @@ def test_activations_print_as_ee_print_vals_int8() -> None:
 
 
 def test_official_ground_truth_format_is_read_and_bad_files_named(tmp_path: Path) -> None:
-    write_wav(tmp_path / "short.wav", np.zeros(16000, np.int16))
+    write_wav(tmp_path / "short.wav", np.zeros(16000), channels=2)
     (tmp_path / "truth.json").write_text(json.dumps([{"wav_file": "short.wav", "sample_rate": 16000,
                                                       "length_sec": 1.0, "detection_windows": [[0.2, 0.5]]}]))
     stream = resolve_stream(tmp_path)

@@ -35,11 +35,13 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
-def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> None:
+def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE, channels: int = 1) -> None:
+    """16-bit PCM; with `channels` > 1 the same audio on each (the sww01 interface board plays stereo)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     pcm = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
+    pcm = np.repeat(pcm[:, None], channels, axis=1)
     with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
+        handle.setnchannels(channels)
         handle.setsampwidth(2)
         handle.setframerate(rate)
         handle.writeframes(pcm.tobytes())
@@ -70,22 +72,24 @@ def trim_silence(samples: np.ndarray, threshold: float = 0.02, frame: int = 160)
     peak = np.max(np.abs(samples)) if len(samples) else 0.0
     if peak == 0.0:
         return samples[:0]
-    loud = [i for i in range(0, len(samples), frame) if np.max(np.abs(samples[i : i + frame])) >= threshold * peak]
-    return samples[loud[0] : loud[-1] + frame] if loud else samples[:0]
+    padded = np.zeros(-(-len(samples) // frame) * frame)
+    padded[: len(samples)] = np.abs(samples)
+    loud = np.nonzero(padded.reshape(-1, frame).max(axis=1) >= threshold * peak)[0] * frame
+    return samples[loud[0] : loud[-1] + frame] if len(loud) else samples[:0]
 
 
 def noise(kind: str, length: int, rng: np.random.Generator) -> np.ndarray:
-    """Unit-RMS white or pink (1/f power) noise."""
+    """Unit-RMS white, pink (1/f power) or brown (1/f^2 power) noise."""
     white = rng.standard_normal(length)
     if kind == "white":
         shaped = white
-    elif kind == "pink":
+    elif kind in ("pink", "brown"):
         spectrum = np.fft.rfft(white)
         freqs = np.arange(len(spectrum), dtype=float)
         freqs[0] = 1.0
-        shaped = np.fft.irfft(spectrum / np.sqrt(freqs), n=length)
+        shaped = np.fft.irfft(spectrum / (np.sqrt(freqs) if kind == "pink" else freqs), n=length)
     else:
-        raise ValueError(f"unknown noise kind {kind!r} (white or pink)")
+        raise ValueError(f"unknown noise kind {kind!r} (white, pink or brown)")
     return shaped / np.sqrt(np.mean(shaped**2))
 
 

@@ -9,10 +9,6 @@ built here measures a device on synthetic speech and says so wherever it is used
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import tempfile
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from tinyperf.errors import DatasetError
+from tinyperf.frontends.audio import noise, trim_silence, write_wav
+from tinyperf.smoke.speech import Voice, synthesize
 from tinyperf.streaming.frontend import SAMPLE_RATE
-from tinyperf.streaming.truth import StreamTruth, write_truth, write_wav
+from tinyperf.streaming.truth import StreamTruth, write_truth
 
-TTS_TIMEOUT_S = 30.0
-# (engine, voice): espeak-ng variants and flite's built-in voices, all in Debian
-VOICES = (("espeak-ng", "en-us"), ("espeak-ng", "en"), ("espeak-ng", "en-gb-x-rp"), ("espeak-ng", "en-us+m3"),
-          ("espeak-ng", "en-us+f2"), ("espeak-ng", "en+m7"), ("flite", "kal16"), ("flite", "awb"),
-          ("flite", "rms"), ("flite", "slt"))
+# espeak-ng variants (at espeak-ng's default 175 words/min) and flite's built-in voices, all in Debian
+VOICES = (*(Voice("espeak-ng", name, 175) for name in ("en-us", "en", "en-gb-x-rp", "en-us+m3", "en-us+f2",
+                                                       "en+m7")),
+          *(Voice("flite", name) for name in ("kal16", "awb", "rms", "slt")))
 OTHER_WORDS = ("hello", "seven", "banana", "computer", "good morning", "weather", "music", "tomorrow", "yes",
                "stop", "window", "coffee", "left", "kitchen", "ready")
 MIN_GAP_S = 2.5  # silence or noise between any two spoken words
@@ -43,67 +40,27 @@ class Spoken:
     wakeword: bool
 
 
-def resample(x: np.ndarray, rate: int) -> np.ndarray:
-    """Band-limited resampling to 16 kHz (FFT: a clip is a second or two)."""
-    if rate == SAMPLE_RATE:
-        return x.astype(np.float64)
-    n = round(len(x) * SAMPLE_RATE / rate)
-    spectrum = np.fft.rfft(x.astype(np.float64))
-    out = np.zeros(n // 2 + 1, complex)
-    k = min(len(spectrum), len(out))
-    out[:k] = spectrum[:k]
-    return np.fft.irfft(out, n) * n / len(x)
-
-
-def synthesize(engine: str, voice: str, text: str) -> np.ndarray:
-    """One utterance as float samples at 16 kHz, trimmed to its voiced part."""
-    if shutil.which(engine) is None:
-        raise DatasetError(f"{engine} is not installed; `apt install espeak-ng flite` provides the TTS voices")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "say.wav"
-        argv = [engine, "-v", voice, "-w", str(out), text] if engine == "espeak-ng" else \
-            [engine, "-voice", voice, "-t", text, "-o", str(out)]
-        try:
-            subprocess.run(argv, check=True, capture_output=True, timeout=TTS_TIMEOUT_S)
-            with wave.open(str(out), "rb") as w:
-                rate = w.getframerate()
-                x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
-        except (subprocess.SubprocessError, OSError, wave.Error, EOFError) as e:
-            raise DatasetError(f"{engine} -v {voice} could not say {text!r}: {e}") from None
-    return _trim(resample(x, rate))
-
-
-def _trim(x: np.ndarray) -> np.ndarray:
-    """Cut leading and trailing near-silence (below 2 % of the peak)."""
-    loud = np.nonzero(np.abs(x) > 0.02 * (np.abs(x).max() + 1e-9))[0]
-    return x[loud[0] : loud[-1] + 1] if len(loud) else x
+def say(voice: Voice, text: str) -> np.ndarray:
+    """One utterance at 16 kHz, cut to its voiced part (first to last sample above 2 % of the peak)."""
+    return trim_silence(synthesize(voice, text)[0], frame=1)
 
 
 def _background(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Segments of silence, white, pink and brown noise at varied levels."""
+    """Segments of silence, white, pink and brown noise at varied levels (in 16-bit sample units)."""
     out = np.zeros(n)
     position = 0
     while position < n:
         length = min(n - position, int(rng.uniform(3, 20) * SAMPLE_RATE))
-        kind = rng.choice(["silence", "white", "pink", "brown"])
-        white = rng.normal(0, 1, length)
-        if kind == "silence":
-            noise = white * 3.0
-        elif kind == "white":
-            noise = white * rng.uniform(20, 300)
-        else:
-            spectrum = np.fft.rfft(white)
-            f = np.maximum(np.arange(len(spectrum)), 1)
-            spectrum /= np.sqrt(f) if kind == "pink" else f
-            noise = np.fft.irfft(spectrum, length)
-            noise *= rng.uniform(50, 800) / (noise.std() + 1e-9)
-        out[position : position + length] = noise
+        kind = str(rng.choice(["silence", "white", "pink", "brown"]))
+        shaped = noise("white" if kind == "silence" else kind, length, rng)
+        level = 3.0 if kind == "silence" else rng.uniform(20, 300) if kind == "white" else rng.uniform(50, 800)
+        out[position : position + length] = shaped * level
         position += length
     return out
 
 
 def build_stream(seconds: float, wakewords: int, seed: int = 0, others: int | None = None,
-                 say: Callable[[str, str, str], np.ndarray] = synthesize) -> tuple[np.ndarray, list[Spoken]]:
+                 say: Callable[[Voice, str], np.ndarray] = say) -> tuple[np.ndarray, list[Spoken]]:
     """int16 samples and what is said where. Words never overlap and keep MIN_GAP_S apart."""
     rng = np.random.default_rng(seed)
     others = wakewords if others is None else others
@@ -113,10 +70,10 @@ def build_stream(seconds: float, wakewords: int, seed: int = 0, others: int | No
     clips = []
     for index in order:
         text, wake = plan[index]
-        engine, voice = VOICES[int(rng.integers(len(VOICES)))]
-        clip = say(engine, voice, text)
+        voice = VOICES[int(rng.integers(len(VOICES)))]
+        clip = say(voice, text)
         clip = clip / (np.abs(clip).max() + 1e-9) * rng.uniform(4000, 16000)
-        clips.append((text, wake, f"{engine}:{voice}", clip))
+        clips.append((text, wake, f"{voice.engine}:{voice.name}", clip))
     speech_s = sum(len(c[3]) for c in clips) / SAMPLE_RATE
     slack = seconds - speech_s - MIN_GAP_S * (len(clips) + 1)
     if slack < 0:
@@ -142,7 +99,7 @@ def write_stream(out: Path, name: str, seconds: float, wakewords: int, seed: int
     out.mkdir(parents=True, exist_ok=True)
     windows = tuple((round(s.start_s, 6), round(s.end_s, 6)) for s in spoken if s.wakeword)
     truth = StreamTruth(f"{name}.wav", len(samples) / SAMPLE_RATE, windows)
-    write_wav(out / truth.wav_file, samples)
+    write_wav(out / truth.wav_file, samples / 32767.0, channels=2)
     write_truth(out / f"{name}.json", [truth])
     (out / f"{name}.sources.json").write_text(json.dumps({
         "note": NOTE, "seed": seed, "seconds": seconds, "wakewords": wakewords,

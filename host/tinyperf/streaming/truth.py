@@ -80,13 +80,3 @@ def read_wav(path: Path) -> np.ndarray:
     except (OSError, EOFError, wave.Error) as e:
         raise DatasetError(f"{path}: not a readable WAV file ({e})") from None
     return data[: len(data) // channels * channels].reshape(-1, channels)[:, 0].copy()
-
-
-def write_wav(path: Path, samples: np.ndarray, channels: int = 2) -> None:
-    """16 kHz 16-bit; 2 channels (the same audio in both) is what the interface board plays."""
-    data = np.repeat(np.asarray(samples, dtype="<i2")[:, None], channels, axis=1)
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(SAMPLE_RATE)
-        w.writeframes(data.tobytes())
