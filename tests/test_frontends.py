@@ -15,6 +15,8 @@ from tinyperf.frontends import ad, kws
 from tinyperf.frontends.audio import fit_length, read_wav, resample, write_wav
 from tinyperf.frontends.image import image_bytes, pixels_to_bytes
 
+pytestmark = pytest.mark.no_models  # runs without the official models
+
 KWS_FIXTURE = REPO / "tests" / "fixtures" / "kws_mfcc_tf_reference.npz"
 AD_FIXTURE = REPO / "tests" / "fixtures" / "ad_logmel_librosa_reference.npz"
 KWS_SCALE, KWS_ZERO_POINT = 0.5847029, 83

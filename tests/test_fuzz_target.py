@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.no_models  # runs without the official models
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -25,6 +25,8 @@ from tinyperf.protocol.legacy import (
     parse_line,
 )
 
+pytestmark = pytest.mark.no_models  # runs without the official models
+
 
 class TranscriptLink(Link):
     """Plays the device side of a recorded transcript; every host write must equal the recorded tx."""

@@ -186,7 +186,8 @@ def test_ppk2_without_metadata_says_what_to_check() -> None:
 
 
 def test_ppk2_rejects_other_rates() -> None:
-    with pytest.raises(MonitorError, match=r"5000 Hz is not a Nordic Power Profiler Kit II rate.*\[100000\]"):
+    with pytest.raises(MonitorError,
+                       match=r"5000 Hz is not one of its rates for the Nordic Power Profiler Kit II.*\[100000\]"):
         instrument_profile("ppk2").check_setup(1.8, 5000)
 
 

@@ -42,7 +42,13 @@ def test_runs_are_indexed_listed_shown_and_rerun(tmp_path: Path) -> None:
                                                     [stored.id]).fetchone()
     assert json.loads(stored_provenance) == provenance and model_sha == results["model"]["sha256"]
     listed = run_cli("history", "--mode", "accuracy")
-    assert listed.returncode == 0 and "top1_percent" in listed.stdout and "performance" not in listed.stdout
+    assert listed.returncode == 0 and "performance" not in listed.stdout
+    # at 80 columns (a pipe's default): one line per session, its time as handle, figures by their label
+    handle = stored.id.removesuffix("-sim-nucleo-l4r5zi-kws01-accuracy")
+    row = next(line for line in listed.stdout.splitlines() if handle in line)
+    assert row.split()[:5] == [handle, "sim-nucleo-l4r5zi", "(sim)", "kws01", "accuracy"]
+    assert f"top-1 {results['top1_percent']:.4g} %" in row and "top1_percent" not in listed.stdout
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
     shown = run_cli("show", str(stored.path))
     assert shown.returncode == 0 and results["model"]["sha256"][:40] in shown.stdout.replace("\n", "").replace("│", "")
 

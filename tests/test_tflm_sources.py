@@ -29,6 +29,8 @@ from tinyperf.gittree import git_tree_id
 from tinyperf.protocol.extended import Capabilities
 from tinyperf.resources import data_dir
 
+pytestmark = pytest.mark.no_models  # runs without the official models
+
 
 def _git(cwd: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True,

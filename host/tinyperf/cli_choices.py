@@ -31,3 +31,4 @@ class TimestampMode(str, Enum):
 
     performance = "performance"
     energy = "energy"
+ALL_BENCHMARKS = [b.value for b in Benchmark]

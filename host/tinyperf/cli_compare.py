@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 
 from tinyperf.cli_choices import Decorator
-from tinyperf.compare import Comparison, compare, load_run, markdown
 from tinyperf.errors import ConfigError
 
+if TYPE_CHECKING:
+    from tinyperf.compare import Comparison
+
 EXIT = {"pass": 0, "regression": 1, "inconclusive": 3}
+
+
 def parse_percent(text: str) -> float:
     """`3%`, `3` or `0.5%` -> 0.03 / 0.03 / 0.005."""
     try:
@@ -26,10 +29,15 @@ def parse_percent(text: str) -> float:
 
 
 def _report(result: Comparison, console: Console, markdown_file: Path | None) -> None:
+    """The file first: a place that cannot be written ends the command before a verdict is shown."""
+    from rich.markdown import Markdown
+
+    from tinyperf.compare import markdown
+
     text = markdown(result)
-    console.print(Markdown(text))
     if markdown_file is not None:
         markdown_file.write_text(text, encoding="utf-8")
+    console.print(Markdown(text))
 
 
 def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:
@@ -46,6 +54,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         """Compare two performance, energy or accuracy runs: change, 95 % bootstrap CI of the median, verdict.
 
         Always exits 0 when both runs could be read: use `tinyperf gate` to fail a CI job."""
+        from tinyperf.compare import compare, load_run
+
         _report(compare(load_run(baseline), load_run(new), parse_percent(max_slowdown)), console, markdown_file)
 
     @app.command()
@@ -60,6 +70,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         """Fail a CI job on a regression. Exit 0: the whole 95 % CI of the change is within the allowance;
         1: it is wholly beyond it, or the new run is INVALID; 3: inconclusive (the CI straddles the
         allowance: run more windows); 2: unreadable input."""
+        from tinyperf.compare import compare, load_run
+
         base, candidate = load_run(baseline), load_run(new)
         result = compare(base, candidate, parse_percent(max_slowdown), max_accuracy_drop)
         _report(result, console, markdown_file)

@@ -11,14 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from tinyperf.cli_choices import Decorator
-from tinyperf.headlines import headline_text
-from tinyperf.store import find, history, index_session, store_path
+from tinyperf.cli_common import EXIT_INVALID
 
 STORE_HELP = "The results store (default: $TINYPERF_STORE, else results.sqlite in the user data folder)."
 
 
 def _headline(figures: dict) -> str:
-    return headline_text(figures, named_by="key", empty="")
+    from tinyperf.headlines import headline_text
+
+    return headline_text(figures, empty="")
 
 
 def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None:
@@ -36,16 +37,30 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         store: Annotated[Path | None, typer.Option(help=STORE_HELP)] = None,
     ) -> None:
         """Past sessions, newest first, with their headline figures."""
+        from rich import box
+
+        from tinyperf.store import history, store_path
+
         rows = history(benchmark, board, mode, limit, store)
-        table = Table(title=f"sessions in {store or store_path()}")
-        for column in ("session", "board", "benchmark", "mode", "valid", "figures"):
-            table.add_column(column, overflow="fold")
+        if not rows:
+            console.print("no sessions yet: `tinyperf run ...` adds them, `tinyperf store index sessions/` indexes "
+                          "old ones")
+            return
+        table = Table(title=f"sessions in {store or store_path()}", box=box.SIMPLE_HEAD, pad_edge=False,
+                      caption="`tinyperf show SESSION` shows one (SESSION: the start of its name is enough)")
+        # the session's name repeats board, benchmark and mode: its start (the time) is its handle here
+        table.add_column("session", no_wrap=True)
+        table.add_column("board", no_wrap=True)
+        table.add_column("benchmark", no_wrap=True)
+        table.add_column("mode", no_wrap=True)
+        table.add_column("figures")
         for row in rows:
-            board_name = row.board + (" (simulated)" if row.simulated else "")
-            table.add_row(row.id, board_name, row.benchmark, row.mode, "yes" if row.valid else "INVALID",
-                          _headline(row.headline))
-        console.print(table if rows else "no sessions yet: `tinyperf run ...` adds them, "
-                      "`tinyperf store index sessions/` indexes old ones")
+            handle = row.id.replace(f"-{row.board}-{row.benchmark}-{row.mode}", "")
+            board_name = row.board + (" [dim](sim)[/]" if row.simulated else "")
+            figures = _headline(row.headline) or "-"
+            table.add_row(handle, board_name, row.benchmark, row.mode,
+                          figures if row.valid else f"[red]INVALID[/] {figures}")
+        console.print(table)
 
     @app.command("show")
     @user_errors
@@ -54,6 +69,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         store: Annotated[Path | None, typer.Option(help=STORE_HELP)] = None,
     ) -> None:
         """One session: where it is, what ran, and its figures."""
+        from tinyperf.store import find
+
         row = find(session, store)
         table = Table(title=row.id, show_header=False)
         table.add_column("what", no_wrap=True)
@@ -84,7 +101,7 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         console.print(f"rerun of {session.name}: {_headline(outcome.figures) or 'done'}", highlight=False)
         console.print(f"session folder: {outcome.session.root}", highlight=False)
         if not outcome.figures.get("valid", True):
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_INVALID)
 
     @app.command("report")
     @user_errors
@@ -115,6 +132,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         store: Annotated[Path | None, typer.Option(help=STORE_HELP)] = None,
     ) -> None:
         """Add existing session folders to the store (finished ones; others are listed and skipped)."""
+        from tinyperf.store import index_session, store_path
+
         folders = [sessions_dir] if (sessions_dir / "results.json").is_file() else sorted(
             p for p in sessions_dir.iterdir() if p.is_dir()) if sessions_dir.is_dir() else []
         added = 0

@@ -11,8 +11,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from tinyperf.cli_choices import Decorator
-from tinyperf.submission import ExportRequest, export
-from tinyperf.submission_rules import check
 
 
 class DivisionChoice(str, Enum):
@@ -49,6 +47,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
     ) -> None:
         """Write results/<system>/<kws|vww|ad|ic|ic2|sww>/<mode>/ (readable log.txt, results.txt, results.json,
         energy_inf_000.png for energy) and systems/<system>.json, as the official v1.4 checker reads them."""
+        from tinyperf.submission import ExportRequest, export
+
         report = export(ExportRequest(out, system, division.value, submitter, tuple(session or ()), sessions_dir,
                                       allow_simulated, allow_unofficial_data, tuple(system_field or ())))
         for session, what in report.taken:
@@ -66,6 +66,8 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         """Every rule of the official v1.4 checker that applies (file lists, system description, the lines it
         reads, accuracy targets) plus tinyperf's own (5 windows of >= 10 s, official data, no simulated runs,
         readable logs). Each finding names its rule and file. Exit 0 when acceptable, 1 otherwise."""
+        from tinyperf.submission_rules import check
+
         findings = check(out)
         for finding in findings:
             console.print(f"[red]FAIL[/] {escape(str(finding))}", highlight=False, soft_wrap=True)

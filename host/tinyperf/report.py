@@ -58,11 +58,34 @@ def _window_plot(view: SessionView) -> str:
     energy = view.data["mode"] == "energy"
     values = [w["energy_per_inference_uj"] if energy else 1000.0 / w["throughput"] for w in windows]
     figure, axes = plt.subplots(figsize=(6, 2.6))
-    axes.bar([str(w["index"]) for w in windows], values, color="#4a7ab5")
-    axes.axhline(float(np.median(values)), color="#c33", linestyle="--", label="median")
+    axes.plot([str(w["index"]) for w in windows], values, "o", color="#4a7ab5", label="window")
+    median = float(np.median(values))
+    axes.axhline(median, color="#c33", linestyle="--", label="median")
+    _zoom(axes, [*values, median])
     axes.set_xlabel("window")
-    axes.set_ylabel("uJ / inference" if energy else "ms / inference")
-    axes.legend(loc="lower right")
+    axes.set_ylabel(("uJ" if energy else "ms") + " / inference\n(zoomed: axis not from 0)")
+    axes.legend(loc="best")
+    return _png(figure)
+
+
+def _zoom(axes: plt.Axes, values: list[float]) -> None:
+    """A y axis around the values, so that a few percent show (bars from 0 would hide them)."""
+    low, high = min(values), max(values)
+    margin = max(high - low, 0.01 * abs(high) or 1e-9) * 0.5
+    axes.set_ylim(low - margin, high + margin)
+
+
+def _comparison_plot(names: list[str], changes: list[float | None], label: str) -> str:
+    """Each session's change against the first, in percent: a delta chart, so 0 is 'no change'."""
+    shown = [(n, c) for n, c in zip(names, changes, strict=True) if c is not None]
+    if len(shown) < 2:
+        return ""
+    figure, axes = plt.subplots(figsize=(6, 0.5 + 0.4 * len(shown)))
+    colours = ["#888" if c == 0 else "#4a7ab5" for _, c in shown]
+    axes.barh([n for n, _ in shown], [c for _, c in shown], color=colours)
+    axes.axvline(0, color="#333", linewidth=0.8)
+    axes.invert_yaxis()
+    axes.set_xlabel(f"{label}: change vs first session, % (delta chart)")
     return _png(figure)
 
 
@@ -146,9 +169,11 @@ def _comparison(views: list[SessionView]) -> str:
         base = number(group[0].data, key)
         rows = "".join(f"<tr><td>{html.escape(v.root.name)}</td><td>{_figure(v.data, key)} {unit}</td>"
                        f"<td>{_change(number(v.data, key), base)}</td></tr>" for v in group)
+        changes = [_percent(number(v.data, key), base) for v in group]
         parts.append(f"<h3>{html.escape(benchmark)} {html.escape(mode)}: {label}</h3><table><tr><th>session</th>"
                      f"<th>{label}</th>"
-                     f"<th>vs first</th></tr>{rows}</table>")
+                     f"<th>vs first</th></tr>{rows}</table>"
+                     + _comparison_plot([v.root.name for v in group], changes, label))
     return "<section><h2>Comparison</h2>" + "".join(parts) + "</section>" if parts else ""
 
 
@@ -159,9 +184,14 @@ def _figure(data: dict, key: str) -> str:
 
 def _change(value: float | None, base: float | None) -> str:
     """Change against the first session; none against a zero or missing reference (no division by it)."""
+    change = _percent(value, base)
+    return "n/a" if change is None else f"{change:+.2f} %"
+
+
+def _percent(value: float | None, base: float | None) -> float | None:
     if value is None or base is None or base == 0:
-        return "n/a"
-    return f"{100 * (value / base - 1):+.2f} %"
+        return None
+    return 100 * (value / base - 1)
 
 
 def html_report(views: list[SessionView]) -> str:

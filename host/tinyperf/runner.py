@@ -245,10 +245,13 @@ def execute(request: RunRequest, progress: ProgressSink | None = None, resume: P
             figures["link"] = _link_figures(connection, link)
             if len(shards) > 1:
                 figures["link"]["boards"] = [_link_figures(c, lk) | {"url": c.link.url} for c, _, _, lk in shards]
-    except KeyboardInterrupt:
-        session.journal({"event": "interrupted"})
-        raise RunInterrupted(f"interrupted; finished samples are journaled in {session.root}: continue with "
-                             f"`tinyperf run --resume {session.root}`") from None
+    except KeyboardInterrupt as e:
+        session.journal({"event": "interrupted", "by": str(e) or "SIGINT"})
+        if request.mode == "accuracy" and _has_finished_samples(session):
+            raise RunInterrupted(f"interrupted; finished samples are journaled in {session.root}: continue with "
+                                 f"`tinyperf run --resume {session.root}`") from None
+        raise RunInterrupted(f"interrupted; what was measured is journaled in {session.root}/journal.jsonl "
+                             f"(this {request.mode} run cannot be continued: run it again)") from None
     except Exception as e:
         record_error(session, e)
         if request.mode == "accuracy" and _has_finished_samples(session):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shlex
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -76,3 +77,11 @@ def stop_process(process: subprocess.Popen, ask: Callable[[], None]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=5)
+
+
+def bound_to_parent(argv: list[str]) -> list[str]:
+    """`argv` so that the kernel stops the child when tinyperf dies, however it dies (even SIGKILL, which
+    no clean-up code sees): `setpriv --pdeathsig TERM` on Linux, where util-linux provides it. Start such
+    a child from the thread that outlives it: the signal follows the thread that started it."""
+    setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
+    return [setpriv, "--pdeathsig", "TERM", "--", *argv] if setpriv else list(argv)

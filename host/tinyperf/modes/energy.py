@@ -81,7 +81,7 @@ def run_energy(
 ) -> dict:
     """The windows of performance mode timed by the monitor's edges. `realtime_clock`: a real monitor,
     whose timeline cannot run ahead of the host clock."""
-    progress.start("energy windows", settings.windows + 1)
+    progress.start("calibration", 1)
     device.load(inputs[0][1])
 
     def calibration_window(count: int) -> tuple[float | None, float]:
@@ -95,6 +95,7 @@ def run_energy(
     latency_s, calibrated_on = calibrate(calibration_window, realtime_clock, f"{monitor_name(monitor)} clock")
     journal({"event": "calibration", "latency_s": latency_s, "count": calibrated_on})
     progress.advance()
+    progress.start("energy windows", min(settings.windows, len(inputs)))
 
     def measure(index: int, name: str, count: int, latency_s: float) -> EnergyWindow:
         measured, naive, host_s = _measure(device, monitor, count, infer_timeout_s(count, latency_s))

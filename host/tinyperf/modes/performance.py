@@ -134,12 +134,13 @@ def run_performance(
     """Calibrate (growing the count until the device clock has counted enough), then measure each
     window, growing N if one fell short. Every command's device time is held against the host clock;
     `realtime_clock`: the device is real silicon, whose clock cannot run ahead of the host's."""
-    progress.start("performance windows", settings.windows + 1)
+    progress.start("calibration", 1)
     device.load(inputs[0][1])
     latency_s, calibrated_on = calibrate(
         lambda count: timed(lambda: device.infer(count, 0, timeout_s=60.0).elapsed_us / 1e6), realtime_clock)
     journal({"event": "calibration", "latency_s": latency_s, "count": calibrated_on})
     progress.advance()
+    progress.start("performance windows", min(settings.windows, len(inputs)))
 
     def measure(index: int, name: str, count: int, latency_s: float) -> Window:
         result, host_s = timed(lambda: device.infer(count, settings.warmup,

@@ -36,8 +36,11 @@ class InstrumentProfile(BaseModel):
         """The setup this instrument can do, or a MonitorError naming what it can."""
         from tinyperf.errors import MonitorError
 
-        if rate_hz not in self.rates_hz:
-            raise MonitorError(f"{rate_hz} Hz is not a {self.name} rate; choose one of {list(self.rates_hz)}")
+        usable = [rate for rate in self.rates_hz if rate <= self.continuous_max_hz]
+        if rate_hz not in usable:
+            why = ("is too fast to stream continuously (a run needs that)" if rate_hz in self.rates_hz
+                   else "is not one of its rates")
+            raise MonitorError(f"{rate_hz} Hz {why} for the {self.name}; choose one of {usable}")
         if not self.voltage_v.min <= voltage_v <= self.voltage_v.max:
             limits = self.voltage_v
             raise MonitorError(f"{voltage_v} V is outside the {self.name}'s {limits.min}-{limits.max} V")

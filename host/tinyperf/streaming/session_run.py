@@ -62,8 +62,8 @@ def execute_streaming(request, board: Board, entry: ModelEntry, model: ResolvedM
             figures = run_stream_test(device, interface, stream.truth, session.journal, progress, monitor, rule)
             if monitor is not None:
                 figures["monitor"] = runner.monitor_figures(monitor, monitor_spec, board)  # type: ignore[arg-type]
-    except KeyboardInterrupt:
-        session.journal({"event": "interrupted"})
+    except KeyboardInterrupt as e:
+        session.journal({"event": "interrupted", "by": str(e) or "SIGINT"})
         raise RunInterrupted(f"interrupted; the stream is not scored (start it again: a stream is one "
                              f"measurement). Transcripts are in {session.root}") from None
     except Exception as e:
