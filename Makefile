@@ -48,9 +48,13 @@ smoke-sources: $(VENV)/.installed
 	@$(PY) -c "from tinyperf.smoke.photos import fetch_wheels; fetch_wheels('$(WHEELS)')" \
 		|| echo "note: photo wheels not downloaded; the photo smoke-set rebuild tests will skip"
 
+# Three workers on two cores: many tests wait on real-time benches and timeouts; a test module stays in one
+# worker (its firmware builds are made once).
+TEST_WORKERS ?= 3
+
 test: lint models smoke-sources labgrid
 	TINYPERF_MODELS="$(MODELS_ENV)" TINYPERF_WHEELS="$(WHEELS)" TINYPERF_LABGRID_BIN="$(abspath $(LABGRID_VENV))/bin" \
-		$(PY) -m pytest
+		$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf $(VENV) $(LABGRID_VENV) sessions .pytest_cache .ruff_cache .cache

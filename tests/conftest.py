@@ -60,6 +60,28 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     raise pytest.skip.Exception(MODELS_MISSING, _use_item_location=False)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # type: ignore[no-untyped-def]
+    """TINYPERF_TEST_CPU_LOG=FILE: each test's CPU seconds (its own and its finished children's), to find
+    where the suite's time goes (benchmarks/test_cpu.py sums them)."""
+    log = os.environ.get("TINYPERF_TEST_CPU_LOG")
+    if not log:
+        return (yield)
+    import resource
+    import time
+
+    def cpu() -> float:
+        own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+    started, wall = cpu(), time.monotonic()
+    try:
+        return (yield)
+    finally:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{cpu() - started:.2f} {time.monotonic() - wall:.2f} {item.nodeid}\n")
+
+
 @pytest.fixture(autouse=True)
 def _offline_model_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The cache and the results store are temporary, so tests never share state (or write into the

@@ -148,21 +148,6 @@ def test_a_file_where_a_folder_should_be_is_one_line_with_exit_2(tmp_path: Path)
         assert "Traceback" not in ran.stderr
 
 
-def test_report_and_gate_to_an_unwritable_place_keep_their_contract(tmp_path: Path) -> None:
-    ran = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "ad01", "--mode", "performance",
-                  "--sessions-dir", str(tmp_path / "s"))
-    assert ran.returncode == 0, ran.stderr
-    session = next((tmp_path / "s").iterdir())
-    blocker = tmp_path / "file"
-    blocker.write_text("x")
-    report = run_cli("report", str(session), "--html", str(blocker / "report.html"))
-    gate = run_cli("gate", str(session), "--baseline", str(session), "--markdown", str(blocker / "gate.md"))
-    for done in (report, gate):
-        assert done.returncode == 2, done.stderr
-        assert done.stderr.startswith(f"error: {blocker}/") and "Not a directory" in done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
-
-
 def test_performance_progress_in_a_log_and_every_figure_on_screen(tmp_path: Path) -> None:
     """Piped (as in CI), progress is plain lines: calibration, then exactly 5 windows; the summary shows
     the single-stream and offline figures as well as writing them."""
@@ -181,13 +166,24 @@ def test_performance_progress_in_a_log_and_every_figure_on_screen(tmp_path: Path
     assert f"{off['throughput']:.3f} inf./s ({off['inferences']} inferences" in ran.stdout
 
 
-def test_an_invalid_run_says_why_and_exits_1(tmp_path: Path) -> None:
+def test_an_invalid_run_says_why_and_report_and_gate_keep_their_contract(tmp_path: Path) -> None:
     ran = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "ad01", "--mode", "performance",
-                  "--sessions-dir", str(tmp_path), "--min-window", "0.5")
+                  "--sessions-dir", str(tmp_path / "s"), "--min-window", "0.5")
     assert ran.returncode == 1, ran.stderr
-    session = next(tmp_path.iterdir())
-    assert ran.stderr.startswith("INVALID under the MLPerf Tiny rules: ")
+    session = next((tmp_path / "s").iterdir())
+    assert ran.stderr.startswith("INVALID under the MLPerf Tiny rules: window 0 lasted ")
     assert f"(exit 1; the session is kept in {session})" in " ".join(ran.stderr.split())
+    # a place that cannot be written: one line, exit 2 (gate's 1 means "regression", so it must not be 1)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    report = run_cli("report", str(session), "--html", str(blocker / "report.html"))
+    gate = run_cli("gate", str(session), "--baseline", str(session), "--markdown", str(blocker / "gate.md"))
+    for done in (report, gate):
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: {blocker}/") and "Not a directory" in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    gated = run_cli("gate", str(session), "--baseline", str(session))
+    assert gated.returncode == 1 and "gate: the new run is INVALID" in gated.stdout
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

@@ -50,8 +50,6 @@ def test_device_fixture_is_connected_to_the_marked_benchmark(tinyperf_device) ->
 USER_TESTS = '''
 from tinyperf.testing import assert_latency_budget
 
-pytestmark = pytest.mark.no_models  # runs without the official models
-
 def test_kws_fast_enough(tinyperf_run):
     assert_latency_budget(tinyperf_run("kws01"), max_ms=1000)
 

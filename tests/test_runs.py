@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli
+from tests.test_ic02 import check_ic02_session
 from tinyperf.benchmarks.synthetic import write_reference_labelled_set
 from tinyperf.link.recorder import read_transcript
 from tinyperf.models import get_entry
@@ -107,3 +108,5 @@ def test_demo_runs_everything_and_prints_a_summary(tmp_path: Path) -> None:
     assert "TP /" in result.stdout and "skipped" not in result.stderr
     assert "real-input smoke samples" in result.stdout
     assert "fallback" not in result.stdout  # the official models are available here
+    for mode in ("performance", "accuracy"):
+        check_ic02_session(next(tmp_path.glob(f"*-ic02-{mode}")), mode)

@@ -29,7 +29,7 @@ def _exchange(port: serial.Serial, command: bytes, until: bytes = b"m-ready\r\n"
     got = b""
     deadline = time.monotonic() + limit_s
     while not got.endswith(until) and time.monotonic() < deadline:
-        got += port.read(4096)
+        got += port.read_until(until)  # returns at the terminator, not after the port's whole timeout
     return got
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tinyperf.errors import ConfigError
 from tinyperf.resources import data_dir
-from tinyperf.tflite_info import ModelInfo
+
+if TYPE_CHECKING:
+    from tinyperf.tflite_info import ModelInfo
 
 _USB_ID = re.compile(r"^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$")
 

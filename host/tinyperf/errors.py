@@ -65,7 +65,7 @@ class DeviceUnresponsive(LinkError):
     def __init__(self, awaited: str, attempts: int, limit_s: float) -> None:
         self.awaited = awaited
         self.attempts = attempts
-        super().__init__(f"device did not answer {awaited} in {attempts} tries of {limit_s:.1f} s each; "
+        super().__init__(f"device did not answer {awaited} in {attempts} tries (the last waited {limit_s:.1f} s); "
                          "it is hung, reset or unplugged")
 
 

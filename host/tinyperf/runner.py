@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import json
 import platform
 import sys
@@ -336,6 +335,8 @@ def write_provenance(request: RunRequest, outcome: RunOutcome, dataset: Path | N
 
 
 def _version(package: str) -> str | None:
+    import importlib.metadata  # 50 ms: only when a session's provenance is written
+
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:

@@ -33,7 +33,7 @@ from tinyperf.protocol.frames import (
 from tinyperf.protocol.legacy import MAX_LINE_BYTES, ErrorLine, InitDone, Ready, parse_line
 
 MAX_TRIES = 3
-ACK_MARGIN_S = 0.3  # beyond the wire time: device and host scheduling
+ACK_MARGIN_S = 0.3  # beyond the wire time: device and host scheduling (first try; doubled on each retry)
 DATA_WINDOW = 4  # data frames in flight before waiting for acks
 BAUD_CONFIRM_S = 1.0  # after tp-baud, a device that gets no valid frame at the new rate in this goes back
 PING_S = 2.0  # a running command is asked about this often, where the device can answer while it runs
@@ -118,6 +118,13 @@ class _Pending:
         return self.reply is None and (self.kind == KIND_DATA or not self.accepted)
 
 
+def ack_margin_s(tries: int) -> float:
+    """How long past its wire time a frame's answer may take on try `tries` (1, 2, ...): doubled on each
+    retry, so a lossy link is retried quickly and a host stalled by load (QEMU beside other work) is
+    not taken for a dead device."""
+    return ACK_MARGIN_S * 2 ** max(0, tries - 1)
+
+
 @dataclass
 class LinkStats:
     frames_sent: int = 0
@@ -158,9 +165,9 @@ class ExtendedClient:
         """Write a frame; it must be acked (data) or accepted (command) within its wire time + margin."""
         now = time.monotonic()
         self._wire_free = max(now, self._wire_free) + len(pending.wire) * self._seconds_per_byte
-        pending.deadline = self._wire_free + ACK_MARGIN_S
-        pending.accepted = False
         pending.tries += 1
+        pending.deadline = self._wire_free + ack_margin_s(pending.tries)
+        pending.accepted = False
         self._write(pending)
 
     def _write(self, pending: _Pending) -> None:
@@ -250,7 +257,7 @@ class ExtendedClient:
         finished answers from its reply cache, so a lost reply costs a ping interval, not the budget."""
         self.stats.pings += 1
         self._write(pending)
-        pending.ping_deadline = now + len(pending.wire) * self._seconds_per_byte + ACK_MARGIN_S
+        pending.ping_deadline = now + len(pending.wire) * self._seconds_per_byte + ack_margin_s(pending.tries)
         pending.ping_due = now + _ping_interval(pending)
 
     def _check_running(self, pending: _Pending, now: float) -> None:
@@ -263,7 +270,7 @@ class ExtendedClient:
         if unanswered or now >= pending.deadline:
             pending.tries += 1
             if pending.tries > MAX_TRIES:
-                limit = ACK_MARGIN_S if unanswered else pending.budget_s + ACK_MARGIN_S
+                limit = ack_margin_s(MAX_TRIES) if unanswered else pending.budget_s + ACK_MARGIN_S
                 raise DeviceUnresponsive(pending.what, pending.tries - 1, limit)
         self._ping(pending, now)
 
@@ -275,7 +282,7 @@ class ExtendedClient:
                 self._check_running(pending, now)
             elif id(pending) in timed and now >= pending.deadline:
                 if pending.tries >= MAX_TRIES:
-                    limit = pending.budget_s + ACK_MARGIN_S if pending.accepted else ACK_MARGIN_S
+                    limit = pending.budget_s + ACK_MARGIN_S if pending.accepted else ack_margin_s(pending.tries)
                     raise DeviceUnresponsive(pending.what, pending.tries, limit)
                 self._resend(seq, pending)
 
@@ -320,7 +327,7 @@ class ExtendedClient:
                 after = True
             elif after and pending.awaiting_answer:
                 due += len(pending.wire) * self._seconds_per_byte
-                pending.deadline = min(pending.deadline, due + ACK_MARGIN_S)
+                pending.deadline = min(pending.deadline, due + ack_margin_s(pending.tries))
         self._wire_free = min(self._wire_free, due)
 
     def _restart_waiting(self) -> None:
@@ -330,7 +337,7 @@ class ExtendedClient:
         for pending in self._pending.values():
             if pending.awaiting_answer:
                 due += len(pending.wire) * self._seconds_per_byte
-                pending.deadline = max(pending.deadline, due + ACK_MARGIN_S)
+                pending.deadline = max(pending.deadline, due + ack_margin_s(pending.tries))
 
     def _resend_oldest_unanswered(self) -> None:
         """A NAK says a frame arrived broken. The device answers in order, so every frame sent before
