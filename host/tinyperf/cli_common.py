@@ -46,6 +46,9 @@ def _raise_terminated(signum: int, frame: object) -> None:
 
 
 def install_signal_handlers() -> None:
+    """SIGTERM and SIGHUP end a command as Ctrl-C does; Ctrl-C itself works even when tinyperf was started
+    with SIGINT ignored (a shell's background job, some CI runners), since every command says it stops it."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_terminated)
 
