@@ -106,7 +106,11 @@ def test_demo_runs_everything_and_prints_a_summary(tmp_path: Path) -> None:
     assert len(sessions) == 11  # performance and accuracy of five benchmarks, and the sww01 stream
     assert sum(name.endswith("-accuracy") for name in sessions) == 6
     assert "TP /" in result.stdout and "skipped" not in result.stderr
-    assert "real-input smoke samples" in result.stdout
+    assert result.stdout.count("real-input") == 4  # kws01, vww01, ic01, ic02 scored on real-input smoke samples
     assert "fallback" not in result.stdout  # the official models are available here
     for mode in ("performance", "accuracy"):
         check_ic02_session(next(tmp_path.glob(f"*-ic02-{mode}")), mode)
+    table_rows = [line for line in result.stdout.splitlines() if line.startswith("│ ")]
+    for name in sessions:  # each session by the start of its folder's name, on one line of its row
+        handle = "-".join(name.split("-")[:2])
+        assert any(handle in row for row in table_rows), handle

@@ -428,12 +428,13 @@ def demo(
                     skipped.append(f"{bench} accuracy: its fallback model takes other features than the "
                                    "packaged smoke set holds")
                     continue
-                outcomes.append((mode, execute(request, TaskSink(progress, f"{bench} {mode}"))))
-    table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]")
+                outcomes.append((mode, execute(request, TaskSink(progress, bench))))
+    table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]",
+                  caption=f"session: the start of its folder's name in {sessions_dir}/ (`tinyperf show SESSION`)")
     table.add_column("benchmark", no_wrap=True)
     table.add_column("mode", no_wrap=True)
     table.add_column("result")
-    table.add_column("session", overflow="fold")  # a path to copy: folded, never cut
+    table.add_column("session", no_wrap=True)  # the folder's time: board, benchmark and mode are in the row
     for mode, outcome in outcomes:
         f = outcome.figures
         if mode == "performance":
@@ -448,7 +449,8 @@ def demo(
             result = f"top-1 {f['top1_percent']:.1f} % on {len(f['samples'])} real-input smoke samples"
         if outcome.model.fallback:
             result += " [yellow](fallback model, NOT official)[/]"
-        table.add_row(outcome.identity.model, mode, result, str(outcome.session.root))
+        handle = outcome.session.root.name.replace(f"-{board}-{outcome.identity.model}-{mode}", "")
+        table.add_row(outcome.identity.model, mode, result, handle)
     console.print(table)
     for reason in skipped:
         err_console.print(f"[yellow]skipped[/] {reason}", soft_wrap=True)
