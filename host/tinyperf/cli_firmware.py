@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tinyperf.cli_choices import Benchmark, Decorator, TimestampMode
+from tinyperf.cli_progress import status
 
 
 class EngineChoice(str, Enum):
@@ -88,7 +89,7 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
                                engine=engine.value, timestamp_mode=timestamp_mode.value, builds_dir=builds_dir,
                                kernels=kernels.value if kernels else None, download=not offline,
                                source_dirs={"tflm": tflm_dir, "cmsis_nn": cmsis_nn_dir, "cmsis": cmsis_dir})
-        with console.status(f"building {benchmark.value} firmware for {board} (TFLM's first build for a board and "
+        with status(f"building {benchmark.value} firmware for {board} (TFLM's first build for a board and "
                             "kernel set takes minutes; later ones reuse it)"):
             started = time.monotonic()
             manifest = build_firmware(request)
@@ -127,7 +128,7 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         request = FlashRequest(board=board, firmware=firmware, method=method, probe=probe, port=port,
                                builds_dir=builds_dir, dry_run=dry_run, labgrid_place=labgrid_place,
                                labgrid_coordinator=labgrid_coordinator)
-        with console.status(f"flashing {board}"):
+        with status(f"flashing {board}"):
             outcome = flash_board(request)
         if dry_run:
             shown = shlex.join(outcome.argv) if outcome.argv else f"start {outcome.method} with {outcome.firmware}"

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from tinyperf.cli_choices import Decorator
+from tinyperf.cli_progress import status
 
 
 def register(datasets_app: typer.Typer, console: Console, user_errors: Decorator) -> None:
@@ -31,7 +32,7 @@ def register(datasets_app: typer.Typer, console: Console, user_errors: Decorator
         results on it say so. Play it with `tinyperf run --benchmark sww01 --dataset OUT/<name>.json`."""
         from tinyperf.streaming.streams import write_stream
 
-        with console.status(f"saying {wakewords} wakewords and {others if others is not None else wakewords} "
+        with status(f"saying {wakewords} wakewords and {others if others is not None else wakewords} "
                             "other words"):
             truth = write_stream(out, name, seconds, wakewords, seed, others)
         console.print(f"wrote {out / truth.wav_file} ({truth.length_sec:.0f} s, {len(truth.windows)} wakewords) and "
