@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -185,3 +187,29 @@ def test_silent_device_times_out_with_the_command_and_the_tail() -> None:
     client = LegacyClient(ScriptedLink([b"m-name-du"]), timeout_s=0.2)
     with pytest.raises(DeviceTimeout, match=r"'name%' within 0.2 s.*m-name-du"):
         client.command("name")
+
+
+def test_a_device_that_talks_until_the_deadline_is_reported_as_talking() -> None:
+    """At the deadline a read returns nothing even from a device that talked all along: the error must
+    still say it kept sending, and quote what it said (a CI run once reported such a device as silent)."""
+    from tinyperf.errors import DeviceTimeout
+    from tinyperf.protocol.client import LegacyClient
+
+    class Chatter:
+        def __init__(self) -> None:
+            self.reads = 0
+
+        def write(self, data: bytes) -> None:
+            pass
+
+        def read_some(self, deadline) -> bytes:  # type: ignore[no-untyped-def]
+            self.reads += 1
+            if self.reads <= 3:
+                return f"m-chatter-{self.reads}\r\n".encode()
+            while not deadline.expired():
+                time.sleep(0.01)
+            return b""  # the deadline passed between two lines
+
+    with pytest.raises(DeviceTimeout, match=r"last bytes received: .*m-chatter-3\\r\\n.*kept sending without ever "
+                       r"ending its reply"):
+        LegacyClient(Chatter(), timeout_s=0.2).command("name")  # type: ignore[arg-type]

@@ -36,6 +36,9 @@ DUT_PREFIX = "[dut]: "
 MAX_REPLY_BYTES = 1 << 20
 
 
+TAIL_BYTES = 120  # how much of what a device said an error quotes
+
+
 class LegacyClient:
     """One command at a time, each awaited up to its `m-ready` under a deadline.
 
@@ -49,6 +52,7 @@ class LegacyClient:
         self.timeout_s = timeout_s
         self.passthrough = passthrough
         self._splitter = LineSplitter()
+        self._heard = b""  # the last bytes received during the current command
         self.unsolicited: list[str] = []
         self.interface_lines: list[str] = []
 
@@ -67,13 +71,19 @@ class LegacyClient:
         """The next lines, under the command's one deadline: a device that keeps talking without ever
         ending its reply times out as surely as a silent one."""
         data = self.link.read_some(deadline)
+        if data:
+            self._heard = (self._heard + data)[-TAIL_BYTES:]
         if not data or deadline.expired():
-            raise DeviceTimeout(awaited, deadline.limit_s, self._splitter.pending or data, still_talking=bool(data))
+            # what came during this command, not only in this last read: at the deadline a read returns
+            # nothing even from a device that talked all along
+            raise DeviceTimeout(awaited, deadline.limit_s, self._splitter.pending or self._heard,
+                                still_talking=bool(self._heard))
         return self._splitter.feed(data)
 
     def command(self, text: str, timeout_s: float | None = None) -> Reply:
         """Send `text%`, return its reply; an `e-` line raises DeviceError after `m-ready`."""
         self.link.write(encode_command(f"dut {text}" if self.passthrough else text))
+        self._heard = b""
         deadline = Deadline(timeout_s if timeout_s is not None else self.timeout_s)
         lines: list[str] = []
         events: list[Event] = []
