@@ -8,7 +8,6 @@ import errno
 import functools
 import signal
 import sqlite3
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -120,12 +119,3 @@ def user_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                         "report it", EXIT_INTERNAL) from None
 
     return wrapper
-
-
-def out_of_range(option: str, value: float, rule: str) -> typer.BadParameter:
-    """An option refused where it is parsed, in click's own words (exit 2)."""
-    return typer.BadParameter(f"{value!r}: {rule}", param_hint=option)
-
-
-def is_terminal() -> bool:
-    return console.is_terminal and sys.stdout.isatty()

@@ -9,12 +9,13 @@ import typer
 from rich.console import Console
 
 from tinyperf.cli_choices import Decorator
+from tinyperf.cli_common import EXIT_INCONCLUSIVE, EXIT_INVALID, EXIT_OK
 from tinyperf.errors import ConfigError
 
 if TYPE_CHECKING:
     from tinyperf.compare import Comparison
 
-EXIT = {"pass": 0, "regression": 1, "inconclusive": 3}
+EXIT = {"pass": EXIT_OK, "regression": EXIT_INVALID, "inconclusive": EXIT_INCONCLUSIVE}
 
 
 def parse_percent(text: str) -> float:
@@ -77,5 +78,5 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
         _report(result, console, markdown_file)
         if not candidate.valid:
             console.print(f"[bold red]gate: the new run is INVALID[/] ({candidate.path})")
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_INVALID)
         raise typer.Exit(EXIT[result.verdict])

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import Any
 
 from rich.progress import (
     BarColumn,
@@ -52,9 +52,7 @@ class _RateColumn(ProgressColumn):
 class PlainProgress:
     """rich.Progress's add_task/advance for a stream that is not a terminal: complete lines, flushed."""
 
-    def __init__(self, out: TextIO | None = None, interval_s: float = PLAIN_INTERVAL_S) -> None:
-        self._out = out
-        self._interval_s = interval_s
+    def __init__(self) -> None:
         self._tasks: list[dict[str, Any]] = []
 
     def __enter__(self) -> PlainProgress:
@@ -79,7 +77,7 @@ class PlainProgress:
         finished = task["total"] is not None and task["done"] >= task["total"]
         few = task["total"] is not None and task["total"] <= FEW_STEPS
         gap = now - task["last"]
-        if finished or gap >= self._interval_s or (few and gap >= FEW_STEPS_INTERVAL_S):
+        if finished or gap >= PLAIN_INTERVAL_S or (few and gap >= FEW_STEPS_INTERVAL_S):
             self._say(task, now)
 
     def _say(self, task: dict[str, Any], now: float | None = None) -> None:
@@ -97,12 +95,8 @@ class PlainProgress:
         self._write(line)
 
     def _write(self, line: str) -> None:
-        if self._out is not None:
-            self._out.write(line + "\n")
-            self._out.flush()
-        else:
-            console.print(line, highlight=False, soft_wrap=True, markup=False)
-            console.file.flush()
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+        console.file.flush()
 
 
 def progress_display() -> Progress | PlainProgress:

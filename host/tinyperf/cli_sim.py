@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from tinyperf.cli_choices import Benchmark, Decorator, Pacing, TimestampMode
+from tinyperf.cli_common import EXIT_USER_ERROR
 
 
 class ResultsFormat(str, Enum):
@@ -128,7 +129,7 @@ def _serve_bench(console: Console, err_console: Console, board: str, benchmark: 
                 dead = [p.url for p in sim_bench.processes if p.process.poll() is not None]
                 if dead:
                     err_console.print(f"error: the simulated device on {dead[0]} exited; the bench is stopped")
-                    raise typer.Exit(2)
+                    raise typer.Exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         pass
     finally:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tinyperf.cli_choices import Decorator
+from tinyperf.cli_common import EXIT_INVALID
 
 
 class DivisionChoice(str, Enum):
@@ -75,5 +76,5 @@ def register(app: typer.Typer, console: Console, user_errors: Decorator) -> None
             official = sum(f.official for f in findings)
             console.print(f"{len(findings)} problem(s) in {out} ({official} the official checker reports too)",
                           highlight=False)
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_INVALID)
         console.print(f"[green]OK[/] {out}: the official checker's rules and tinyperf's all pass", highlight=False)

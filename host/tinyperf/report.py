@@ -167,9 +167,9 @@ def _comparison(views: list[SessionView]) -> str:
             continue
         label, unit = BY_KEY[key].label, BY_KEY[key].unit
         base = number(group[0].data, key)
-        rows = "".join(f"<tr><td>{html.escape(v.root.name)}</td><td>{_figure(v.data, key)} {unit}</td>"
-                       f"<td>{_change(number(v.data, key), base)}</td></tr>" for v in group)
         changes = [_percent(number(v.data, key), base) for v in group]
+        rows = "".join(f"<tr><td>{html.escape(v.root.name)}</td><td>{_figure(v.data, key)} {unit}</td>"
+                       f"<td>{_change_text(change)}</td></tr>" for v, change in zip(group, changes, strict=True))
         parts.append(f"<h3>{html.escape(benchmark)} {html.escape(mode)}: {label}</h3><table><tr><th>session</th>"
                      f"<th>{label}</th>"
                      f"<th>vs first</th></tr>{rows}</table>"
@@ -182,13 +182,12 @@ def _figure(data: dict, key: str) -> str:
     return "n/a" if value is None else f"{value:.4g}"
 
 
-def _change(value: float | None, base: float | None) -> str:
-    """Change against the first session; none against a zero or missing reference (no division by it)."""
-    change = _percent(value, base)
+def _change_text(change: float | None) -> str:
     return "n/a" if change is None else f"{change:+.2f} %"
 
 
 def _percent(value: float | None, base: float | None) -> float | None:
+    """Change against the first session; none against a zero or missing reference (no division by it)."""
     if value is None or base is None or base == 0:
         return None
     return 100 * (value / base - 1)
