@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import model_path, run_cli
 from tinyperf.deadline import Deadline
-from tinyperf.errors import ConfigError, DeviceError
+from tinyperf.errors import ConfigError, DeviceError, ProtocolError
 from tinyperf.link import open_link
 from tinyperf.link.faults import FaultPlan
 from tinyperf.protocol.client import LegacyClient
@@ -121,6 +121,27 @@ def test_sim_offers_the_extension_and_a_legacy_only_sim_refuses_it_as_reference_
                 client.command("tp-caps")
         finally:
             link.close()
+
+
+@pytest.mark.no_models
+@pytest.mark.parametrize(("refusal", "legacy"), [
+    ("e-[Unknown command: tp-caps]", True),  # the reference firmware's words for it
+    ("e-[Unknown command]", True),  # a firmware that does not name the command
+    ("e-[Unknown command: tp-cbps]", False),  # a bit flipped on the way: not a legacy device
+])
+def test_only_a_refusal_of_tp_caps_itself_means_a_legacy_device(refusal: str, legacy: bool) -> None:
+    """A fault-injected CI run once fell back to legacy for the rest of its session after a garbled
+    `tp-caps%` came back refused under another name."""
+
+    class Refuses:
+        def command(self, text: str) -> None:
+            raise DeviceError(text, refusal)
+
+    if legacy:
+        assert negotiate(Refuses()) is None  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ProtocolError, match=r"'tp-caps%' reached the device as 'tp-cbps' .*: the link garbled it"):
+            negotiate(Refuses())  # type: ignore[arg-type]
 
 
 def test_repeated_command_frame_is_answered_from_cache_not_run_again_and_bad_crc_is_refused() -> None:

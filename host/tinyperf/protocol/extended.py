@@ -68,14 +68,25 @@ class Capabilities:
             raise ProtocolError(f"malformed capabilities line {line!r}: {e}") from e
 
 
+_UNKNOWN_COMMAND = re.compile(r"Unknown command:?\s*([^\]\s]*)")
+
+
 def negotiate(client: LegacyClient) -> Capabilities | None:
-    """Ask for the extension; None means a legacy device (it rejected `tp-caps` as unknown)."""
+    """Ask for the extension; None means a legacy device (it rejected `tp-caps` as unknown).
+
+    Only a refusal of `tp-caps` itself says so: a noisy link that garbles the command into another
+    word gets that word refused, and taking that for a legacy device would quietly run the rest of
+    the session (and every recovery after it) without the extension."""
     try:
         reply = client.command("tp-caps")
     except DeviceError as e:
-        if "Unknown command" in e.line:
+        unknown = _UNKNOWN_COMMAND.search(e.line)
+        if unknown is None:
+            raise
+        if unknown.group(1) in ("", "tp-caps"):
             return None
-        raise
+        raise ProtocolError(f"'tp-caps%' reached the device as {unknown.group(1)!r} ({e.line}): the link "
+                            "garbled it") from None
     for line in reply.lines:
         if line.startswith("m-tp-caps-"):
             return Capabilities.parse(line)
