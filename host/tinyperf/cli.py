@@ -14,6 +14,7 @@ from tinyperf import (
     __version__,
     cli_compare,
     cli_datasets,
+    cli_doctor,
     cli_firmware,
     cli_models,
     cli_monitor,
@@ -107,6 +108,7 @@ cli_submission.register(app, console, user_errors)
 cli_results.register(app, console, user_errors)
 cli_profile.register(app, console, user_errors)
 cli_sim.register(app, console, err_console, user_errors)
+cli_doctor.register(app)
 cli_streaming.register(cli_datasets.app, console, user_errors)
 
 

@@ -64,6 +64,10 @@ def register(app: typer.Typer, console: Console, err_console: Console, user_erro
         window_jitter: Annotated[float, typer.Option(help="Relative spread of inference time per command.")]
         = 0.0,
         jitter_seed: Annotated[int, typer.Option(help="Seed of the jitter.")] = 0,
+        fault: Annotated[list[str] | None, typer.Option(
+            help="With --bench: build the bench wrong on purpose, as `tinyperf doctor` must catch; repeatable. "
+            "no-timestamp-wire, usb-powered, stopped-clock, slow-baud, monitor-drops, old-monitor-firmware.")]
+        = None,
     ) -> None:
         """Start a simulated board (or with --bench a whole simulated bench) and print its port(s).
 
@@ -80,8 +84,11 @@ def register(app: typer.Typer, console: Console, err_console: Console, user_erro
         options: dict[str, Any] = {"slowdown": slowdown, "window_jitter": window_jitter, "jitter_seed": jitter_seed,
                                    "results_format": results_format.value, "reuses_input_tensor": reuses_input_tensor,
                                    "max_baud": max_baud}
+        if fault and not bench:
+            raise ConfigError("--fault needs --bench (faults are in the bench's wiring, firmware and monitor)")
         if bench:
             options["baud"] = baud
+            options["faults"] = tuple(fault or ())
             _serve_bench(console, err_console, board, benchmark.value, resolved.path, mode.value, ports_file,
                          sd_card, options)
             return
@@ -123,6 +130,11 @@ def _serve_bench(console: Console, err_console: Console, board: str, benchmark: 
                 scale = options["slowdown"]
                 told = f"{truth['latency_ms'] * scale:.3f} ms/inf."
                 told += f", {truth['energy_uj'] * scale:.3f} uJ/inf." if "energy_uj" in truth else ""
+            if sim_bench.faults:
+                from tinyperf.sim.bench_faults import BENCH_FAULTS
+
+                for name in sim_bench.faults:
+                    err_console.print(f"fault {name}: {BENCH_FAULTS[name]}", soft_wrap=True, highlight=False)
             err_console.print(f"SIMULATED bench ({mode} mode, real time) of {board} running {benchmark}. "
                               f"Its truth by the declared models: {told} Ctrl-C stops it.", soft_wrap=True)
             while not stop.wait(0.5):

@@ -35,7 +35,7 @@ from tinyperf.modes.performance import PerformanceSettings, run_performance
 from tinyperf.modes.scenarios import run_offline, run_single_stream
 from tinyperf.ports import board_port
 from tinyperf.power.monitor import Monitor, MonitorSpec, default_rate_hz, open_monitor, parse_monitor, sim_wire_path
-from tinyperf.power.profiles import board_power_model, instrument_profile
+from tinyperf.power.profiles import supply_voltage
 from tinyperf.provenance import dataset_provenance, submittable_reasons
 from tinyperf.scoring import auc_text
 from tinyperf.session import Session, SessionWriteError, finished_samples, journaled_request
@@ -476,11 +476,7 @@ def monitor_spec_for(request: RunRequest, board: Board) -> MonitorSpec | None:
 
 
 def _supply_voltage(board: Board) -> float:
-    """The board's modelled supply (simulated boards) or the MLPerf Tiny reference 1.8 V."""
-    try:
-        return board_power_model(board.id).voltage_v
-    except ConfigError:
-        return instrument_profile("lpm01a").voltage_v.default
+    return supply_voltage(board.id)
 
 
 def _finish_acquisition(monitor: Monitor, session: Session) -> None:

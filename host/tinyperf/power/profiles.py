@@ -85,3 +85,12 @@ def board_power_model(board: str) -> BoardPowerModel:
     if not path.is_file():
         raise ConfigError(f"{board} has no power model ({path}); energy runs on it need a real monitor")
     return _load(path, BoardPowerModel)  # type: ignore[return-value]
+
+
+def supply_voltage(board: str) -> float:
+    """The voltage a monitor applies to `board`: its modelled supply (simulated boards) or the MLPerf Tiny
+    reference 1.8 V (the LPM01A profile's default)."""
+    try:
+        return board_power_model(board).voltage_v
+    except ConfigError:
+        return instrument_profile("lpm01a").voltage_v.default

@@ -21,7 +21,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinyperf.errors import ConfigError
 from tinyperf.models import get_entry
+from tinyperf.sim.bench_faults import BOARD_FAULTS, MONITOR_FAULTS, check_faults
 from tinyperf.sim.interface_board import INTERFACE_DUT_BAUD
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board, start_sim_monitor, start_sww_bench
 from tinyperf.streaming.inputs import packaged_stream
@@ -35,6 +37,7 @@ ROLE_NAMES = {"dut": "l4r5zi", "interface": "stm32h573i-dk", "power": "lpm01a"}
 class SimBench:
     mode: str
     ports: dict[str, str]  # role -> pty path
+    faults: tuple[str, ...] = ()
     processes: list[SimBoardProcess] = field(default_factory=list)
     folder: tempfile.TemporaryDirectory | None = None
 
@@ -46,7 +49,7 @@ class SimBench:
 
     def describe(self) -> dict:
         """Ports and the USB identity each role has on a real bench, as written by `--ports-file`."""
-        return {"mode": self.mode, "simulated": True, "pacing": "realtime",
+        return {"mode": self.mode, "simulated": True, "pacing": "realtime", "faults": list(self.faults),
                 "devices": [{"role": role, "name": ROLE_NAMES[role], "port": port,
                              "vid": f"0x{USB_IDENTITY[role][0]:04X}", "pid": f"0x{USB_IDENTITY[role][1]:04X}"}
                             for role, port in self.ports.items()]}
@@ -62,16 +65,24 @@ class SimBench:
 
 
 def start_bench(board_id: str, benchmark: str, model: Path, mode: str, sd_card: Path | None = None,
-                seed: int = 0, **board_options: object) -> SimBench:
-    """Start monitor, then board (energy: behind the interface board). Stops what started on failure."""
+                seed: int = 0, faults: tuple[str, ...] = (), **board_options: object) -> SimBench:
+    """Start monitor, then board (energy: behind the interface board). Stops what started on failure.
+    `faults` (sim/bench_faults.py) build the bench wrong on purpose, as `tinyperf doctor` must catch."""
+    faults = check_faults(faults)
     folder = tempfile.TemporaryDirectory(prefix="tinyperf-bench-")
     wire = Path(folder.name) / "power.wire"
-    bench = SimBench(mode, {}, folder=folder)
+    bench = SimBench(mode, {}, faults, folder=folder)
+    board_faults = tuple(f for f in faults if f in BOARD_FAULTS)
     try:
-        monitor = start_sim_monitor("lpm01a", board_id, wire, seed=seed, realtime=True)
+        streaming = get_entry(benchmark).streaming
+        monitor = start_sim_monitor("lpm01a", board_id, wire, seed=seed, realtime=True,
+                                    faults=tuple(f for f in faults if f in MONITOR_FAULTS),
+                                    free_running=mode != "energy" and not streaming)
         bench.processes.append(monitor)
         bench.ports["power"] = monitor.url
-        if get_entry(benchmark).streaming:  # sww01: the device and the interface board on ports of their own
+        if streaming:  # sww01: the device and the interface board on ports of their own
+            if board_faults:
+                raise ConfigError(f"the simulated sww01 bench does not simulate {', '.join(board_faults)}")
             sww = start_sww_bench(board_id, model, sd_card or packaged_stream(), "realtime", wire)
             bench.processes.append(sww)
             bench.ports["dut"], bench.ports["interface"] = sww.url, sww.interface_url
@@ -80,7 +91,7 @@ def start_bench(board_id: str, benchmark: str, model: Path, mode: str, sd_card: 
         board = start_sim_board(board_id, benchmark, model, pacing="realtime", legacy_only=True,
                                 energy_wire=wire if energy else None,
                                 interface_baud=INTERFACE_DUT_BAUD if energy else None,
-                                sd_card=sd_card, **board_options)  # type: ignore[arg-type]
+                                sd_card=sd_card, faults=board_faults, **board_options)  # type: ignore[arg-type]
         bench.processes.append(board)
         bench.ports["interface" if energy else "dut"] = board.url
     except BaseException:

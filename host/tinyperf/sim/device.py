@@ -84,6 +84,8 @@ class SimDevice:
         self.rng = random.Random(0)
         # how `m-results-` prints: as the benchmark's reference firmware does, or plain %0.3f
         self.result_style: ResultStyle = "reference"
+        self.clock_stopped = False  # a bench fault: the timestamp timer never started
+        self._stopped_at: int | None = None
 
     def results_line(self) -> str:
         return f"m-results-{reference_results(self.model_id, self.results, self.result_style)}"
@@ -114,6 +116,10 @@ class SimDevice:
         return reply_bytes([mode, *self._timestamp(), "m-init-done"])
 
     def _lap(self) -> int:
+        if self.clock_stopped:
+            if self._stopped_at is None:
+                self._stopped_at = self.clock.now_us() % 2**32
+            return self._stopped_at
         return self.clock.now_us() % 2**32
 
     def handle(self, command: str) -> bytes:

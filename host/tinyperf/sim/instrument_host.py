@@ -36,10 +36,11 @@ REALTIME_TICK_S = 0.002
 class BoardClockFollower:
     """A real-time monitor's own clock: board time now, from the host's monotonic clock and the offset
     its wire messages show (the smallest seen: the message that came fastest). Until the board has
-    said anything, there is no board time to stream."""
+    said anything, there is no board time to stream, unless `free_running`: no board is on the wire
+    (a performance-mode bench), and the monitor streams on its own clock from its start, as a real one."""
 
-    def __init__(self) -> None:
-        self.offset_s: float | None = None
+    def __init__(self, free_running: bool = False) -> None:
+        self.offset_s: float | None = time.monotonic() if free_running else None
 
     def heard(self, board_t_s: float) -> None:
         offset = time.monotonic() - board_t_s
@@ -49,13 +50,14 @@ class BoardClockFollower:
         return None if self.offset_s is None else time.monotonic() - self.offset_s - REALTIME_LAG_S
 
 
-def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool, realtime: bool = False) -> None:
+def serve(emulator: Emulator, wire_path: Path, transport: str, watch_stdin: bool, realtime: bool = False,
+          free_running: bool = False) -> None:
     """`transport` "pty": print the pty path; "tcp": print `127.0.0.1:PORT`, serve one client at a time.
 
     `realtime`: the board runs on wall time, and so does the monitor: it streams samples as its own clock
     passes them (also while the board is busy and silent), not only as far as the board has reported."""
     receiver = bind_receiver(wire_path)
-    follower = BoardClockFollower() if realtime else None
+    follower = BoardClockFollower(free_running) if realtime else None
     listener: socket.socket | None = None
     if transport == "pty":
         master, slave = os.openpty()
@@ -122,8 +124,9 @@ def emulator_main(prog: str, description: str, build, transport: str, argv: list
     """Shared command line of the simulated monitors: --board, --wire, --seed, --watch-stdin."""
     import argparse
 
-    from tinyperf.errors import TinyperfError
+    from tinyperf.errors import ConfigError, TinyperfError
     from tinyperf.power.profiles import board_power_model
+    from tinyperf.sim.bench_faults import MONITOR_FAULTS
 
     parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--board", required=True, help="simulated board whose power model makes the current")
@@ -132,11 +135,21 @@ def emulator_main(prog: str, description: str, build, transport: str, argv: list
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     parser.add_argument("--realtime", action="store_true",
                         help="stream on the monitor's own clock (for a board paced in real time)")
+    parser.add_argument("--free-running", action="store_true",
+                        help="with --realtime: no board reports on the wire; stream on the monitor's own clock")
+    parser.add_argument("--fault", action="append", default=[], choices=sorted(MONITOR_FAULTS),
+                        help="a bench fault on the monitor's side (see tinyperf.sim.bench_faults); repeatable")
     args = parser.parse_args(argv)
     try:
         emulator = build(board_power_model(args.board), args.seed)
+        if args.fault:
+            if not hasattr(emulator, "apply_faults"):
+                raise ConfigError(f"{prog} does not simulate bench faults ({', '.join(args.fault)})")
+            emulator.apply_faults(frozenset(args.fault), args.wire)
+        if hasattr(emulator, "tell_supply"):
+            emulator.tell_supply(args.wire)  # the board learns whether this supply powers it
     except TinyperfError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    serve(emulator, args.wire, transport, args.watch_stdin, args.realtime)
+    serve(emulator, args.wire, transport, args.watch_stdin, args.realtime, args.free_running)
     return 0

@@ -57,6 +57,7 @@ def start_sim_board(
     jitter_seed: int | None = None,
     sd_card: Path | None = None,
     results_format: str | None = None,
+    faults: tuple[str, ...] = (),
 ) -> SimBoardProcess:
     """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
     argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
@@ -79,6 +80,7 @@ def start_sim_board(
         argv += [flag, str(value)] if value is not None else []
     argv += ["--sd-card", str(sd_card)] if sd_card is not None else []
     argv += ["--results-format", results_format] if results_format is not None else []
+    argv += [word for fault in faults for word in ("--fault", fault)]
     return _spawn(argv, f"simulated board {board_id}")
 
 
@@ -101,12 +103,15 @@ def start_sww_bench(board_id: str, model: Path, sd_card: Path, pacing: str = "vi
     return SwwBenchProcess(device, started.process, interface)
 
 
-def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0, realtime: bool = False) -> SimBoardProcess:
+def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0, realtime: bool = False,
+                      faults: tuple[str, ...] = (), free_running: bool = False) -> SimBoardProcess:
     """Spawn a simulated monitor (`tinyperf.sim.<kind>`: lpm01a, ppk2, otii, scpi) fed by `board_id`'s
     power wire; its URL is the pty or host:port the driver opens. `realtime` for a board paced in real
     time: the monitor then streams on its own clock."""
     argv = [sys.executable, "-m", f"tinyperf.sim.{kind}", "--board", board_id, "--wire", str(wire),
             "--seed", str(seed), "--watch-stdin"] + (["--realtime"] if realtime else [])
+    argv += [word for fault in faults for word in ("--fault", fault)]
+    argv += ["--free-running"] if free_running else []
     return _spawn(argv, f"simulated {kind}")
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 
 from tinyperf.power.profiles import BoardPowerModel, InstrumentProfile
 from tinyperf.protocol.legacy import LineSplitter
+from tinyperf.sim.bench_faults import write_supply
 from tinyperf.sim.instrument_host import emulator_main
 from tinyperf.sim.timeline import SampleMaker, Timeline
 
@@ -25,6 +27,8 @@ RATE_WORDS = {"100k": 100_000, "50k": 50_000, "20k": 20_000, "10k": 10_000, "5k"
               "2": 2, "1": 1}
 ENERGY_OUTPUT_MAX_HZ = 10_000
 QUERIES = {"version": "1.0.6", "powershield": "PowerShield present SIMULATED-0001", "status": "ok"}
+OLD_FIRMWARE = "1.0.4"
+DROP_EVERY = 250  # monitor-drops: one sample in this many never reaches the host
 
 
 def format_token(value: float) -> str:
@@ -61,6 +65,18 @@ class Lpm01aEmulator:
         self.maker.powered = False  # the DUT supply is off until `pwr on`
         self.acquiring = False
         self.events_sent = 0
+        self.queries = dict(QUERIES)
+        self.faults: frozenset[str] = frozenset()
+        self.wire: Path | None = None  # with a bench: whose supply file `pwr` writes
+
+    def apply_faults(self, faults: frozenset[str], wire: Path) -> None:
+        """Bench faults (sim/bench_faults.py); a bench's monitor also tells the board about its supply."""
+        self.faults = faults
+        if "old-monitor-firmware" in faults:
+            self.queries["version"] = OLD_FIRMWARE
+
+    def tell_supply(self, wire: Path) -> None:
+        self.wire = wire
 
     def feed(self, data: bytes) -> bytes:
         """Host bytes in, replies out; samples due before a command go out before its ack."""
@@ -77,8 +93,8 @@ class Lpm01aEmulator:
         words = line.strip().split()
         if not words:
             return b""
-        if words[0] in QUERIES:
-            return self._ack(line, QUERIES[words[0]])
+        if words[0] in self.queries:
+            return self._ack(line, self.queries[words[0]])
         handler = getattr(self, f"_cmd_{words[0]}", None)
         if handler is None:
             return self._error(line, f"unknown command '{words[0]}'")
@@ -155,7 +171,11 @@ class Lpm01aEmulator:
     def _cmd_pwr(self, args: list[str]) -> str | None:
         if not args or args[0] not in ("on", "off", "auto"):
             return "pwr takes on, off or auto"
-        self.maker.powered = args[0] == "on"
+        on = args[0] == "on"
+        # a USB-powered DUT draws nothing from this supply, whatever it is set to
+        self.maker.powered = on and "usb-powered" not in self.faults
+        if self.wire is not None:
+            write_supply(self.wire, on)
         return None
 
     def _cmd_start(self, args: list[str]) -> str | None:
@@ -190,8 +210,10 @@ class Lpm01aEmulator:
         for k in made.edge_samples:
             edges_in[k] = edges_in.get(k, 0) + 1
         out = []
+        drops = "monitor-drops" in self.faults
         for index, value in enumerate(values.tolist(), start=made.first):
-            out.append(format_token(value))
+            if not (drops and index % DROP_EVERY == DROP_EVERY // 2):
+                out.append(format_token(value))
             for _ in range(edges_in.get(index, 0)):
                 self.events_sent += 1
                 out.append(f"event {self.events_sent} ris")

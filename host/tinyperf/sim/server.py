@@ -14,6 +14,7 @@ import select
 import signal
 import socket
 import sys
+import termios
 import threading
 import time
 import tty
@@ -25,6 +26,7 @@ from tinyperf.models import BYTES_PER_ELEMENT, BinFormat, get_entry
 from tinyperf.protocol.extended import BAUD_CONFIRM_S
 from tinyperf.protocol.frames import KIND_COMMAND, KIND_DATA, BadFrame, Piece, StreamDemux, TextPiece
 from tinyperf.protocol.legacy import take_frames
+from tinyperf.sim.bench_faults import BOARD_FAULTS, SLOW_BAUD, SLOW_INTERFACE_BAUD, supply_off
 from tinyperf.sim.clock import Pacing, SimClock
 from tinyperf.sim.device import SimDevice
 from tinyperf.sim.engine import TflmEngine
@@ -34,6 +36,9 @@ from tinyperf.sim.wire import PowerWireSender
 from tinyperf.tflite_info import read_model_info_file
 
 _READ_CHUNK = 4096
+_TERMIOS_BAUDS = {getattr(termios, f"B{rate}"): rate for rate in (
+    1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000)
+    if hasattr(termios, f"B{rate}")}
 _IDLE_TICK_S = 0.02  # energy mode: how often idle board time is reported to the monitor
 EXTENSION_BUFFER_BYTES = 131072  # each of the two extension buffers: a whole 102400-byte ad01 file fits
 EXTENSION_BAUDS = (9600, 115200, 230400, 460800, 921600, 1000000, 2000000)
@@ -82,11 +87,14 @@ class DeviceSession:
     """
 
     def __init__(self, device: SimDevice, baud: int, interface_baud: int | None = None,
-                 extension: ExtendedDevice | None = None, sd_card: Path | None = None) -> None:
+                 extension: ExtendedDevice | None = None, sd_card: Path | None = None,
+                 device_baud: int | None = None, supply_wire: Path | None = None) -> None:
         self.device = device
         self.baud = baud
         self.seconds_per_byte = 10.0 / baud  # 8N1: start + 8 data + stop bits
-        self.device_baud = interface_baud
+        self.device_baud = device_baud or interface_baud  # the firmware's UART rate behind the interface board
+        self.supply_wire = supply_wire  # energy mode: the monitor's supply powers the device
+        self.unpowered = False
         self.interface = (InterfaceBoard(self._relay, device.clock.spend, sd_card, dut_baud=interface_baud)
                           if interface_baud else None)
         self.handle = extension.handle_text if extension is not None else device.handle
@@ -109,6 +117,12 @@ class DeviceSession:
         """The interface board's UART to the device: at a rate the device does not run at, the device
         hears noise and never answers (the real board then waits for ever; we send nothing)."""
         assert self.interface is not None and self.device_baud is not None
+        if self.supply_wire is not None and supply_off(self.supply_wire):
+            self.unpowered = True  # a device without power hears nothing and says nothing
+            return b""
+        if self.unpowered:  # powered again: it boots afresh (the banner goes to the interface board)
+            self.unpowered = False
+            self.device.reset()
         if self.interface.dut_baud != self.device_baud:
             return b""
         seconds_per_byte = 10.0 / self.device_baud
@@ -137,10 +151,15 @@ def _stdin_closed(ready: list) -> bool:
 
 def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None,
               extension: ExtendedDevice | None = None, max_baud: int | None = None,
-              sd_card: Path | None = None) -> None:
+              sd_card: Path | None = None, faults: frozenset[str] = frozenset(),
+              supply_wire: Path | None = None) -> None:
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
-    board = PtyBoard(master, DeviceSession(device, baud, interface_baud, extension, sd_card), extension, max_baud)
+    slow = "slow-baud" in faults
+    device_baud = SLOW_INTERFACE_BAUD if slow and interface_baud else None
+    session = DeviceSession(device, baud, interface_baud, extension, sd_card, device_baud, supply_wire)
+    board = PtyBoard(master, session, extension, max_baud)
+    board.strict_baud = slow  # a host at another rate than the firmware's UART is heard as noise
     if interface_baud is None:
         # Booted before anyone connects, as a real board is: the banner is queued before the path is
         # announced, so opening the port (pyserial flushes input) always discards it. Written after,
@@ -178,6 +197,7 @@ class PtyBoard:
         if extension is not None:
             extension.on_baud = self._switch_baud_after_reply
         self._pending_baud: int | None = None
+        self.strict_baud = False
 
     def write(self, data: bytes) -> None:
         with self.write_lock:
@@ -254,10 +274,18 @@ class PtyBoard:
             except OSError:
                 return
             self._pace(len(data))
-            if self.hung or self.garbled or self.reset_requested:
+            if self.hung or self.garbled or self.reset_requested or self._host_rate_differs():
                 continue
             for piece in self.demux.feed(data):
                 self._route(piece)
+
+    def _host_rate_differs(self) -> bool:
+        """With `strict_baud`: the host's line speed (a pty's settings are visible from its master side)
+        against the firmware's UART rate; a mismatch turns every byte into noise, as on a real UART."""
+        if not self.strict_baud:
+            return False
+        speed = _TERMIOS_BAUDS.get(termios.tcgetattr(self.master)[4])
+        return speed is not None and speed != self.baud
 
     def _pace(self, nbytes: int) -> None:
         seconds = nbytes * self.session.seconds_per_byte
@@ -341,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
                         "ends with a comma) or plain %%0.3f (tinyperf's own firmware)")
     parser.add_argument("--sd-card", type=Path, default=None,
                         help="with --interface-baud: folder of WAV files on the interface board's SD card")
+    parser.add_argument("--fault", action="append", default=[], choices=sorted(BOARD_FAULTS),
+                        help="a bench fault on the board's side (see tinyperf.sim.bench_faults); repeatable")
     parser.add_argument("--watch-stdin", action="store_true", help="exit when stdin closes")
     args = parser.parse_args(argv)
     try:
@@ -353,7 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     device.result_style = args.results_format
     device.slowdown, device.window_jitter = args.slowdown, args.window_jitter
     device.rng.seed(args.jitter_seed)
-    baud = args.baud or board.baud
+    faults = frozenset(args.fault)
+    device.clock_stopped = "stopped-clock" in faults
+    if device.power_wire is not None:
+        device.power_wire.edge_wired = "no-timestamp-wire" not in faults
+    baud = SLOW_BAUD if "slow-baud" in faults and args.interface_baud is None else args.baud or board.baud
+    supply_wire = args.energy_wire if args.energy_wire and "usb-powered" not in faults else None
     extension = None
     if not args.legacy_only and args.interface_baud is None:
         extension = ExtendedDevice(device, EXTENSION_BUFFER_BYTES, EXTENSION_BAUDS)
@@ -361,7 +396,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.tcp_port is not None:
             serve_tcp(device, baud, args.tcp_port, args.watch_stdin)
         else:
-            serve_pty(device, baud, args.watch_stdin, args.interface_baud, extension, args.max_baud, args.sd_card)
+            serve_pty(device, baud, args.watch_stdin, args.interface_baud, extension, args.max_baud, args.sd_card,
+                      faults, supply_wire)
     except KeyboardInterrupt:
         pass
     return 0
