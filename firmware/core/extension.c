@@ -611,6 +611,9 @@ static void tp_caps(void) {
   tp_print_uint((uint32_t)tp_model_arena_used());
   tp_print("/");
   tp_print_uint((uint32_t)tp_model_arena_bytes());
+#ifdef TP_MODEL_SHA256
+  tp_print(" model=" TP_MODEL_SHA256); /* the model file's sha256, first digits: hosts check the model */
+#endif
   tp_print("]\r\n");
 }
 

@@ -183,7 +183,7 @@ def build_firmware(request: BuildRequest) -> BuildManifest:
     info = read_model_info_file(model.path)
     arena = arena_estimate_bytes(model.path) if engine == "tflm" else 0
     config = firmware_config(entry, info, request.benchmark, board.vendor_name,
-                             request.timestamp_mode == "energy", arena, kernels or "reference")
+                             request.timestamp_mode == "energy", arena, kernels or "reference", model.sha256)
     folder = builds_folder(request.builds_dir, board.id).resolve()
     generated = folder / "generated"
     write_generated(config, model_bytes, model.path.name, generated)

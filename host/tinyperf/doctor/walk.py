@@ -59,7 +59,8 @@ def walk(plan: BenchPlan, findings: Findings) -> Findings:
 
                 check_sww(plan, connected, findings)
             elif not connected.passthrough:
-                device_check.check_clock(connected, plan.clock_s, findings)
+                device_check.check_clock(connected, plan.clock_s, findings,
+                                         virtual_time=plan.board.simulated and not plan.sim_roles)
             else:
                 findings.skip("device", "clock: energy-mode firmware prints no m-lap-us (the monitor times energy "
                                         "runs); run doctor on the performance-mode firmware to check it")

@@ -148,6 +148,8 @@ def _joulescope(spec: MonitorSpec, profile: InstrumentProfile, device: object | 
 
 
 def sim_wire_path(stack: contextlib.ExitStack) -> Path:
+    import shutil
+
     folder = Path(tempfile.mkdtemp(prefix="tinyperf-wire-"))
-    stack.callback(lambda: (folder / "wire").unlink(missing_ok=True) or folder.rmdir())
+    stack.callback(shutil.rmtree, folder, True)  # the wire's socket and the supply state beside it
     return folder / "wire"

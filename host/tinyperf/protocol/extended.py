@@ -51,6 +51,7 @@ class Capabilities:
     engine: str = ""  # "tflm/cmsis-nn", "ref", "test"; "" from firmware older than the field
     arena_used: int = 0
     arena_bytes: int = 0
+    model_sha256: str = ""  # first hex digits of the model file's sha256 ("" from firmware that does not say)
 
     @classmethod
     def parse(cls, line: str) -> Capabilities:
@@ -63,7 +64,7 @@ class Capabilities:
             return cls(int(fields["v"]), int(fields["frame"]), int(fields["buffers"]), int(fields["buffer-bytes"]),
                        frozenset(filter(None, fields.get("features", "").split(","))),
                        tuple(int(b) for b in filter(None, fields.get("bauds", "").split(","))),
-                       fields.get("engine", ""), int(used), int(size or 0))
+                       fields.get("engine", ""), int(used), int(size or 0), fields.get("model", ""))
         except (KeyError, ValueError) as e:
             raise ProtocolError(f"malformed capabilities line {line!r}: {e}") from e
 

@@ -84,6 +84,7 @@ class SimDevice:
         self.rng = random.Random(0)
         # how `m-results-` prints: as the benchmark's reference firmware does, or plain %0.3f
         self.result_style: ResultStyle = "reference"
+        self.model_sha256 = ""  # of the model file the engine runs (tp-caps tells it)
         self.clock_stopped = False  # a bench fault: the timestamp timer never started
         self._stopped_at: int | None = None
 

@@ -72,7 +72,8 @@ class ExtendedDevice:
     def caps_line(self) -> str:
         bauds = ",".join(str(b) for b in self.bauds)
         return (f"m-tp-caps-[v={EXTENSION_VERSION} frame={MAX_DATA_CHUNK} buffers={len(self.buffers)} "
-                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,stream,overlap,exact bauds={bauds}]")
+                f"buffer-bytes={self.buffer_bytes} features=crc,seq,slide,stream,overlap,exact bauds={bauds}"
+                f"{' model=' + self.device.model_sha256[:16] if self.device.model_sha256 else ''}]")
 
     # ---- frames ---------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ until stdin closes (when started by a runner) or it is interrupted.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import queue
 import select
@@ -65,6 +66,7 @@ def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
     device.op_cycles = [(op.op_type, board.timing.op_cycles(op.op_type, op.macs, op.output_elements))
                         for op in info.ops]
     device.clock_hz = board.clock_hz
+    device.model_sha256 = hashlib.sha256(model_path.read_bytes()).hexdigest()
     return device
 
 
