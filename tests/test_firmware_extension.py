@@ -107,7 +107,8 @@ def test_firmware_offers_the_extension_in_text_byte_for_byte(posix_kws: Path) ->
         while not got.endswith(b"m-ready\r\n") and not deadline.expired():
             got += link.read_some(deadline)
     assert got == (b"m-tp-caps-[v=1 frame=1024 buffers=2 buffer-bytes=490 features=crc,seq,slide,stream,exact "
-                   b"bauds=115200,230400,460800,921600,2000000 engine=test arena=0/0]\r\nm-ready\r\n")
+                   b"bauds=115200,230400,460800,921600,2000000 engine=test arena=0/0 model=aeea436800704fce]\r\n"
+                   b"m-ready\r\n")  # model=: the first 16 hex digits of the official kws01 model's sha256
 
 
 def test_pipelined_results_equal_the_crc_engine_formula(kws_device: tuple[Device, Link]) -> None:

@@ -62,7 +62,12 @@ class Connection:
     def _choose_protocol(self, legacy: LegacyClient) -> Device:
         if self.settings.protocol == "legacy" or self.settings.passthrough:
             return Device(legacy, outputs=self.settings.outputs)
-        self.caps = negotiate(legacy)
+        try:
+            self.caps = negotiate(legacy)
+        except ProtocolError as e:  # a garbled caps reply (a noisy link): ask once more before giving up
+            self.journal({"event": "negotiate-retry", "error": str(e)})
+            legacy.drain(quiet_s=0.3, limit_s=2.0)
+            self.caps = negotiate(legacy)
         if self.caps is None:
             if self.settings.protocol == "extended":
                 raise ConfigError("the device does not offer the tinyperf extension (it answered tp-caps% as an "

@@ -154,4 +154,6 @@ def _energy_device(plan: BenchPlan, monitor, stack: contextlib.ExitStack,  # typ
 
 def _not_checked(plan: BenchPlan, findings: Findings) -> None:
     if plan.dut_port is None and plan.interface_port is None:
-        findings.skip("device", "no --port or --interface-board given (and none found): device checks skipped")
+        usb = ", ".join(plan.board.usb_ids) or "USB id unknown"
+        findings.fail("device", f"no --port given and no {plan.board.name} ({usb}) found on USB: connect it or pass "
+                                "--port (`tinyperf doctor --board sim-nucleo-l4r5zi` checks the simulated bench)")
