@@ -31,4 +31,15 @@ class TimestampMode(str, Enum):
 
     performance = "performance"
     energy = "energy"
+
+
+class ModelChoice(str, Enum):
+    """Which models a run (or doctor) uses: the official ones, or the labelled registry reproductions."""
+
+    official = "official"
+    fallback = "fallback"
+
+
+INTERFACE_PORT_HELP = ("sww01 on a bench: the enhanced interface board's port (it plays the stream from its SD card "
+                       "and times the device's detections); --port is then the device's own UART.")
 ALL_BENCHMARKS = [b.value for b in Benchmark]

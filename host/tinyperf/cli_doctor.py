@@ -4,25 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-from enum import Enum
 from typing import Annotated
 
 import typer
 
-from tinyperf.cli_choices import Benchmark
+from tinyperf.cli_choices import INTERFACE_PORT_HELP, Benchmark, ModelChoice, TimestampMode
 from tinyperf.cli_common import EXIT_INVALID, console, err_console, user_errors
 
 STYLE = {"ok": "green", "warning": "yellow", "FAIL": "bold red", "skipped": "dim"}
-
-
-class ModelSource(str, Enum):
-    official = "official"
-    fallback = "fallback"
-
-
-class BenchMode(str, Enum):
-    energy = "energy"
-    performance = "performance"
 
 
 @user_errors
@@ -36,8 +25,7 @@ def doctor(
     interface_board: Annotated[bool, typer.Option(
         "--interface-board", help="--port is an energy-mode interface board: the DUT answers through it "
         "(`dut <cmd>%`, 9600 baud to the DUT) and the monitor powers the DUT.")] = False,
-    interface_port: Annotated[str | None, typer.Option(
-        help="sww01: the enhanced interface board's port (--port is the device's own UART).")] = None,
+    interface_port: Annotated[str | None, typer.Option(help=INTERFACE_PORT_HELP)] = None,
     monitor: Annotated[str | None, typer.Option(
         help="The energy monitor, e.g. lpm01a:/dev/ttyACM1, ppk2, otii, js220 (default: the one LPM01A on USB, "
         "if any).")] = None,
@@ -51,13 +39,13 @@ def doctor(
     = None,
     play: Annotated[str | None, typer.Option(help="sww01: the SD card's WAV to play (default: the first).")]
     = None,
-    models: Annotated[ModelSource, typer.Option(
+    models: Annotated[ModelChoice, typer.Option(
         help="official (sha256-pinned MLPerf Tiny models) or fallback (labelled reproductions from PyPI, NOT "
         "official): what the device is compared against, and what a simulated bench runs.")]
-    = ModelSource.official,
-    mode: Annotated[BenchMode, typer.Option(
+    = ModelChoice.official,
+    mode: Annotated[TimestampMode, typer.Option(
         help="Simulated bench only: energy (DUT behind the interface board, powered by the LPM01A) or "
-        "performance (DUT on its own port).")] = BenchMode.energy,
+        "performance (DUT on its own port).")] = TimestampMode.energy,
     sim_fault: Annotated[list[str] | None, typer.Option(
         help="Simulated bench only: build it wrong on purpose (repeatable): no-timestamp-wire, usb-powered, "
         "stopped-clock, slow-baud, monitor-drops, old-monitor-firmware.")] = None,
@@ -84,7 +72,7 @@ def doctor(
                           soft_wrap=True, highlight=False)
 
     chosen = get_board(board) if board else None
-    if (sim_fault or mode != BenchMode.energy) and not (chosen and chosen.simulated and port is None):
+    if (sim_fault or mode != TimestampMode.energy) and not (chosen and chosen.simulated and port is None):
         raise ConfigError("--sim-fault and --mode are for the simulated bench: give a simulated --board (e.g. "
                           "sim-nucleo-l4r5zi) and no --port")
     with contextlib.ExitStack() as stack:

@@ -13,7 +13,7 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from tinyperf.cli_choices import ALL_BENCHMARKS, Benchmark, Pacing
+from tinyperf.cli_choices import ALL_BENCHMARKS, INTERFACE_PORT_HELP, Benchmark, ModelChoice, Pacing
 from tinyperf.cli_common import EXIT_INVALID, console, err_console, user_errors
 from tinyperf.cli_monitor import MONITOR_HELP
 from tinyperf.cli_progress import TaskSink, progress_display, status
@@ -35,11 +35,6 @@ class ProtocolChoice(str, Enum):
     auto = "auto"
     legacy = "legacy"
     extended = "extended"
-
-
-class ModelChoice(str, Enum):
-    official = "official"
-    fallback = "fallback"
 
 
 def _add_window_rows(table: Table, figures: dict) -> None:
@@ -253,9 +248,7 @@ def run(
         help="Testing: a fault plan for the link, e.g. corrupt=0.01,hang=0.002,seed=1 (drop, corrupt, "
         "duplicate, delay, hang, reset: probabilities per write; hang/reset need a simulated board).")
     ] = None,
-    interface_port: Annotated[str | None, typer.Option(
-        help="sww01 on a bench: the enhanced interface board's port (it plays the stream from its SD card and "
-        "times the device's detections); --port is then the device's own UART.")] = None,
+    interface_port: Annotated[str | None, typer.Option(help=INTERFACE_PORT_HELP)] = None,
     score_as_open_runner: Annotated[bool, typer.Option(
         "--score-as-open-runner", help="sww01: count a wakeword found up to its end + 2 s, as the open runner "
         "does, instead of the rules' end + 1 s (both are reported either way).")] = False,
