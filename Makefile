@@ -45,7 +45,7 @@ models: $(VENV)/.installed
 	else echo "official models: $(MODELS_ENV)"; fi
 
 smoke-sources: $(VENV)/.installed
-	@$(PY) -c "from tinyperf.smoke.photos import fetch_wheels; fetch_wheels('$(WHEELS)')" \
+	@$(PY) -c "from tinyperf.suite.smoke.photos import fetch_wheels; fetch_wheels('$(WHEELS)')" \
 		|| echo "note: photo wheels not downloaded; the photo smoke-set rebuild tests will skip"
 
 # Three workers on two cores: many tests wait on real-time benches and timeouts; a test module stays in one

@@ -13,7 +13,7 @@ from pathlib import Path
 import librosa
 import numpy as np
 
-from tinyperf.frontends import ad
+from tinyperf.suite.frontends import ad
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "ad_logmel_librosa_reference.npz"
 

@@ -13,9 +13,9 @@ import argparse
 import os
 from pathlib import Path
 
-from tinyperf.boards import get_board
-from tinyperf.models import resolve_model
-from tinyperf.tflite_info import read_model_info_file
+from tinyperf.device.boards import get_board
+from tinyperf.suite.models import resolve_model
+from tinyperf.suite.tflite_info import read_model_info_file
 
 PUBLISHED_MS = {"kws01": 182.0, "vww01": 601.0, "ad01": 10.05, "ic01": 704.0}
 

@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinyperf.build.firmware import BuildRequest, build_firmware
-from tinyperf.runner import RunRequest, execute
+from tinyperf.firmware.build import BuildRequest, build_firmware
+from tinyperf.run.runner import RunRequest, execute
 
 BENCHMARKS = ("kws01", "vww01", "ic01", "ad01")
 

@@ -16,16 +16,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyperf.benchmarks.synthetic import synthetic_inputs
-from tinyperf.dut import Device
-from tinyperf.link import open_link
-from tinyperf.models import get_entry, resolve_model
-from tinyperf.modes.energy import _measure
+from tinyperf.device.dut import Device
+from tinyperf.device.link import open_link
+from tinyperf.device.protocol.client import LegacyClient
 from tinyperf.power.monitor import MonitorSpec, open_monitor, sim_wire_path
-from tinyperf.protocol.client import LegacyClient
-from tinyperf.runner import RunRequest, execute
+from tinyperf.run.modes.energy import _measure
+from tinyperf.run.runner import RunRequest, execute
+from tinyperf.sim.board.truth import energy_per_inference_uj
 from tinyperf.sim.launcher import start_sim_board
-from tinyperf.sim.truth import energy_per_inference_uj
+from tinyperf.suite.models import get_entry, resolve_model
+from tinyperf.suite.synthetic import synthetic_inputs
 
 BOARD = "sim-nucleo-l4r5zi"
 # (instrument, rate): LPM01A default and fastest continuous ascii_dec energy rate; PPK2's only rate;

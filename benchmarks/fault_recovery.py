@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinyperf.runner import RunRequest, execute
+from tinyperf.run.runner import RunRequest, execute
 
 sys.path.insert(0, str(Path(__file__).parent))
 from transfer_speed import subset

@@ -17,7 +17,7 @@ from pathlib import Path
 from tests.hostile_device import FakeDevice
 from tests.test_hostile_devices import Chatterbox, Clock, HugeNumber, JumpsBack, Results
 
-from tinyperf.smoke.store import smoke_subset
+from tinyperf.suite.smoke.store import smoke_subset
 
 CASES: list[tuple[str, FakeDevice, str, str]] = [
     ("m-results-[] (accuracy)", Results("m-results-[]"), "accuracy", "sim-nucleo-l4r5zi"),

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from tinyperf.frontends import kws
-from tinyperf.smoke.kws_set import kws_clips
+from tinyperf.suite.frontends import kws
+from tinyperf.suite.smoke.kws_set import kws_clips
 
 SCALE, ZERO_POINT = 0.5847029, 83
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "kws_mfcc_tf_reference.npz"

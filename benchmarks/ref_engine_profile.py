@@ -16,14 +16,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinyperf.benchmarks.device_math import format_results
-from tinyperf.build.firmware import BuildRequest, build_firmware, builds_folder
-from tinyperf.emulate import run_stdio
-from tinyperf.models import get_entry, resolve_model
-from tinyperf.profile import run_profile
-from tinyperf.protocol.legacy import load_commands
-from tinyperf.sim.engine import TflmEngine
-from tinyperf.smoke.store import smoke_dataset
+from tinyperf.device.emulate import run_stdio
+from tinyperf.device.op_profile import run_profile
+from tinyperf.device.protocol.legacy import load_commands
+from tinyperf.firmware.build import BuildRequest, build_firmware, builds_folder
+from tinyperf.sim.board.engine import TflmEngine
+from tinyperf.suite.device_math import format_results
+from tinyperf.suite.models import get_entry, resolve_model
+from tinyperf.suite.smoke.store import smoke_dataset
 
 BENCHMARKS = ("kws01", "vww01", "ic01", "ad01")
 _RESULTS = re.compile(r"m-results-\[[^\]]*\]")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyperf.session import read_journal
+from tinyperf.run.session import read_journal
 
 
 def _samples(session: Path) -> tuple[dict[str, dict], float]:

@@ -19,9 +19,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyperf.runner import RunRequest, execute
-from tinyperf.session import read_journal
-from tinyperf.smoke.store import smoke_subset
+from tinyperf.run.runner import RunRequest, execute
+from tinyperf.run.session import read_journal
+from tinyperf.suite.smoke.store import smoke_subset
 
 BOARD = "sim-nucleo-l4r5zi"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tinyperf.streaming.frontend import log_mel_features, quantize
+from tinyperf.suite.sww.frontend import log_mel_features, quantize
 
 INPUT_SCALE = 0.003701042616739869
 

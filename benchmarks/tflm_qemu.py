@@ -1,6 +1,6 @@
 """TFLM builds measured: per model and kernel set, build time from a cold engine cache, QEMU instruction
 count per inference (EMULATED), per-operator profile sum against the whole inference, bit-exactness
-with TFLM's interpreter on smoke-set inputs, and flash/RAM of the nucleo-l4r5zi build.
+with TFLM's interpreter on smoke-set inputs, and firmware/flash/RAM of the nucleo-l4r5zi build.
 
     python benchmarks/tflm_qemu.py --tflm-dir D [--cmsis-nn-dir D] [--cmsis-dir D] [--inputs 50]
     python benchmarks/tflm_qemu.py --board posix-host     # bit-exactness as a host process (host-timer us)
@@ -23,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinyperf.boards import get_board
-from tinyperf.build.sources import sources_cache
-from tinyperf.engine_check import check_firmware, smoke_inputs
-from tinyperf.models import resolve_model
+from tinyperf.device.boards import get_board
+from tinyperf.firmware.engine_check import check_firmware, smoke_inputs
+from tinyperf.firmware.sources import sources_cache
+from tinyperf.suite.models import resolve_model
 
 # (row name, tinyperf benchmark it is built as, model file or None for the official one)
 MODELS = [("kws01", "kws01", None), ("vww01", "vww01", None), ("ad01", "ad01", None), ("ic01", "ic01", None),

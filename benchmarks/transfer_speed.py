@@ -17,13 +17,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tinyperf.boards import get_board
-from tinyperf.datasets import load_dataset
-from tinyperf.models import get_entry, resolve_model
-from tinyperf.runner import RunRequest, execute
-from tinyperf.session import read_journal
-from tinyperf.sim.server import build_device
-from tinyperf.smoke.store import smoke_dataset, smoke_subset
+from tinyperf.device.boards import get_board
+from tinyperf.run.runner import RunRequest, execute
+from tinyperf.run.session import read_journal
+from tinyperf.sim.board.server import build_device
+from tinyperf.suite.datasets import load_dataset
+from tinyperf.suite.models import get_entry, resolve_model
+from tinyperf.suite.smoke.store import smoke_dataset, smoke_subset
 
 BOARD = "sim-nucleo-l4r5zi"
 SUBSETS = {"kws01": 50, "vww01": 50, "ad01": 2}

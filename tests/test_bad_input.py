@@ -13,10 +13,10 @@ import pytest
 import serial
 
 from tests.conftest import model_path, run_cli
-from tinyperf.boards import load_board_file
+from tinyperf.device.boards import load_board_file
+from tinyperf.device.link.serial_link import explain_open_error
 from tinyperf.errors import ConfigError, ModelError
-from tinyperf.link.serial_link import explain_open_error
-from tinyperf.models import resolve_model
+from tinyperf.suite.models import resolve_model
 
 
 def _fails_cleanly(result, *fragments: str) -> str:
@@ -71,7 +71,8 @@ def test_permission_denied_for_real_as_unprivileged_user(tmp_path: Path) -> None
     master, slave = os.openpty()
     path = os.ttyname(slave)
     os.chmod(path, 0o600)
-    code = ("import sys; from tinyperf.link.serial_link import SerialLink; from tinyperf.errors import LinkError\n"
+    code = ("import sys; from tinyperf.device.link.serial_link import SerialLink\n"
+            "from tinyperf.errors import LinkError\n"
             f"try:\n SerialLink.open({path!r}, 115200)\nexcept LinkError as e:\n print(e)")
     host = str(Path(__file__).resolve().parents[1] / "host")
     result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",

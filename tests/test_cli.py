@@ -27,7 +27,7 @@ def test_ports_runs_without_hardware() -> None:
 
 
 def test_identify_known_usb_ids() -> None:
-    from tinyperf.ports import identify
+    from tinyperf.device.ports import identify
 
     # every Nucleo-144 talks through the same ST-LINK VCP: the USB id names all candidates
     assert identify("0483:374B") == "board nucleo-h743zi, board nucleo-l4r5zi"

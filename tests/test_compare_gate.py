@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tinyperf.compare import bootstrap_ratio_ci, compare, load_run
 from tinyperf.errors import ConfigError
+from tinyperf.results.compare import bootstrap_ratio_ci, compare, load_run
 
 
 def _performance(tmp_path: Path, name: str, *sim_options: str) -> Path:

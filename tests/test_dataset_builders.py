@@ -9,11 +9,11 @@ import numpy as np
 from PIL import Image
 
 from tests.conftest import run_cli
-from tinyperf.datasets import load_dataset
-from tinyperf.frontends.ad import ad_file
-from tinyperf.frontends.audio import read_wav, write_wav
-from tinyperf.frontends.kws import kws_input
-from tinyperf.models import get_entry
+from tinyperf.suite.datasets import load_dataset
+from tinyperf.suite.frontends.ad import ad_file
+from tinyperf.suite.frontends.audio import read_wav, write_wav
+from tinyperf.suite.frontends.kws import kws_input
+from tinyperf.suite.models import get_entry
 
 
 def _tone(hertz: float, seconds: float = 1.0) -> np.ndarray:

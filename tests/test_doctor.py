@@ -13,9 +13,9 @@ import time
 import pytest
 
 from tests.conftest import run_cli
+from tinyperf.device.ports import PortInfo
 from tinyperf.doctor.findings import Findings
 from tinyperf.doctor.ports_check import busy, check_usb_ports, holders
-from tinyperf.ports import PortInfo
 
 BOARD = "sim-nucleo-l4r5zi"
 QUICK = ("--clock-seconds", "1", "--stream-seconds", "1", "--timeout", "1")
@@ -164,7 +164,7 @@ def test_a_port_another_program_holds_is_busy_and_its_holder_named() -> None:
     master, slave = os.openpty()
     path = os.ttyname(slave)
     assert busy(path) is None  # free: tinyperf can take it
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from tinyperf.link import open_link; "
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from tinyperf.device.link import open_link; "
                                f"link = open_link({path!r}, 115200); print('held', flush=True); time.sleep(60)"],
                               stdout=subprocess.PIPE, env=os.environ.copy())
     try:

@@ -16,9 +16,9 @@ import pytest
 from tests.conftest import model_path, run_cli
 from tinyperf.power.energy import locate_edge, naive_window_energy, window_energy
 from tinyperf.power.profiles import BoardPowerModel, instrument_profile
-from tinyperf.sim.lpm01a import Lpm01aEmulator
-from tinyperf.sim.timeline import Timeline
-from tinyperf.sim.truth import energy_per_inference_uj
+from tinyperf.sim.board.truth import energy_per_inference_uj
+from tinyperf.sim.instruments.lpm01a import Lpm01aEmulator
+from tinyperf.sim.instruments.timeline import Timeline
 from tinyperf.sim.wire import ACTIVE, IDLE, SLEEP
 
 CHECKER_ENERGY = re.compile(r"Median energy cost is ([\d\.]+) uJ/inf")
@@ -141,8 +141,8 @@ def test_energy_mode_bad_options(tmp_path: Path, args: list[str], expected: str)
 def test_sim_board_in_energy_mode_pulls_its_timestamp_line(tmp_path: Path) -> None:
     """Energy firmware: `timestamp%` prints nothing but m-ready, infer replies carry no m-lap-us, and
     the GPIO edges and active/idle changes go down the power wire."""
-    from tinyperf.link import open_link
-    from tinyperf.protocol.client import LegacyClient
+    from tinyperf.device.link import open_link
+    from tinyperf.device.protocol.client import LegacyClient
     from tinyperf.sim.launcher import start_sim_board
     from tinyperf.sim.wire import bind_receiver, parse_message
 
@@ -192,9 +192,9 @@ def test_energy_run_through_an_interface_board(tmp_path: Path) -> None:
 
 def test_passthrough_client_keeps_only_the_device_lines() -> None:
     from tinyperf.deadline import Deadline
+    from tinyperf.device.link.base import Link
+    from tinyperf.device.protocol.client import LegacyClient
     from tinyperf.errors import DeviceError
-    from tinyperf.link.base import Link
-    from tinyperf.protocol.client import LegacyClient
 
     class Scripted(Link):
         url = "scripted"

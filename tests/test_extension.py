@@ -19,12 +19,11 @@ from hypothesis import strategies as st
 
 from tests.conftest import model_path, run_cli
 from tinyperf.deadline import Deadline
-from tinyperf.errors import ConfigError, DeviceError, ProtocolError
-from tinyperf.link import open_link
-from tinyperf.link.faults import FaultPlan
-from tinyperf.protocol.client import LegacyClient
-from tinyperf.protocol.extended import ExtendedClient, negotiate
-from tinyperf.protocol.frames import (
+from tinyperf.device.link import open_link
+from tinyperf.device.link.faults import FaultPlan
+from tinyperf.device.protocol.client import LegacyClient
+from tinyperf.device.protocol.extended import ExtendedClient, negotiate
+from tinyperf.device.protocol.frames import (
     KIND_COMMAND,
     KIND_DATA,
     BadFrame,
@@ -37,9 +36,10 @@ from tinyperf.protocol.frames import (
     decode_frame,
     encode_frame,
 )
-from tinyperf.session import read_journal
+from tinyperf.errors import ConfigError, DeviceError, ProtocolError
+from tinyperf.run.session import read_journal
 from tinyperf.sim.launcher import start_sim_board
-from tinyperf.smoke.store import smoke_dataset, smoke_subset
+from tinyperf.suite.smoke.store import smoke_dataset, smoke_subset
 
 # ---- codec ------------------------------------------------------------------------------------------
 
@@ -284,9 +284,9 @@ def test_firmware_whose_repeated_inference_changes_its_input_is_flagged(tmp_path
 
 
 def test_failed_samples_that_leave_one_ad01_class_make_the_auc_undefined_not_a_crash() -> None:
-    from tinyperf.models import get_entry
-    from tinyperf.modes.accuracy import score
-    from tinyperf.scoring import auc_text
+    from tinyperf.run.modes.accuracy import score
+    from tinyperf.suite.models import get_entry
+    from tinyperf.suite.scoring import auc_text
 
     records = [{"name": "normal_00.bin", "label": 0, "score": 1.5},
                {"name": "anomaly_00.bin", "label": 1, "failed": True, "error": "device did not answer"}]

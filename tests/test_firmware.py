@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli, transcript
-from tinyperf.boards import get_board
-from tinyperf.build.firmware import BuildRequest, build_firmware, builds_folder
 from tinyperf.deadline import Deadline
-from tinyperf.emulate import start_emulated_board
+from tinyperf.device.boards import get_board
+from tinyperf.device.emulate import start_emulated_board
+from tinyperf.device.link import open_link
 from tinyperf.errors import ConfigError, ToolError
-from tinyperf.link import open_link
+from tinyperf.firmware.build import BuildRequest, build_firmware, builds_folder
 from tinyperf.sim.launcher import start_sim_board
 
 REQUIRED = os.environ.get("TINYPERF_REQUIRE_FIRMWARE_TOOLS") == "1"
@@ -227,7 +227,7 @@ def _fake_elf(tmp_path: Path) -> Path:
     ("st-flash", ["st-flash", "--reset", "--serial", "0669FF", "write", "BIN", "0x8000000"]),
 ])
 def test_flash_dry_run_shows_the_argument_list(tmp_path: Path, method: str, expected: list[str]) -> None:
-    from tinyperf.flash.flashing import FlashRequest, flash_board
+    from tinyperf.firmware.flash.flashing import FlashRequest, flash_board
 
     elf = _fake_elf(tmp_path)
     outcome = flash_board(FlashRequest("nucleo-l4r5zi", firmware=elf, method=method, probe="0669FF", dry_run=True))
@@ -238,7 +238,7 @@ def test_flash_dry_run_shows_the_argument_list(tmp_path: Path, method: str, expe
 def test_openocd_runs_for_real_and_reports_the_missing_probe(tmp_path: Path) -> None:
     """Real OpenOCD with the board's config: it finds its scripts and fails only for want of an ST-LINK."""
     _need("openocd")
-    from tinyperf.flash.flashing import FlashRequest, flash_board
+    from tinyperf.firmware.flash.flashing import FlashRequest, flash_board
 
     with pytest.raises(ToolError) as failure:
         flash_board(FlashRequest("nucleo-l4r5zi", firmware=_fake_elf(tmp_path), method="openocd"))
@@ -250,14 +250,14 @@ def test_openocd_runs_for_real_and_reports_the_missing_probe(tmp_path: Path) -> 
 
 def test_st_flash_runs_for_real_and_reports_the_missing_probe(tmp_path: Path) -> None:
     _need("st-flash")
-    from tinyperf.flash.flashing import FlashRequest, flash_board
+    from tinyperf.firmware.flash.flashing import FlashRequest, flash_board
 
     with pytest.raises(ToolError, match=r"(?s)st-flash failed.*(ST-?Link|stlink)"):
         flash_board(FlashRequest("nucleo-l4r5zi", firmware=_fake_elf(tmp_path), method="st-flash"))
 
 
 def test_flash_without_any_tool_lists_how_to_install_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tinyperf.flash.flashing import FlashRequest, flash_board
+    from tinyperf.firmware.flash.flashing import FlashRequest, flash_board
 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(ToolError, match=r"pip install pyocd.*apt-get install stlink-tools"):
@@ -265,7 +265,7 @@ def test_flash_without_any_tool_lists_how_to_install_one(tmp_path: Path, monkeyp
 
 
 def test_flashing_qemu_starts_the_board_and_verifies_it(builds: Path, qemu_firmware: Path) -> None:
-    from tinyperf.flash.flashing import FlashRequest, flash_board
+    from tinyperf.firmware.flash.flashing import FlashRequest, flash_board
 
     outcome = flash_board(FlashRequest("qemu-mps2-an386", builds_dir=builds))
     try:

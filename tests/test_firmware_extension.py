@@ -20,16 +20,15 @@ import pytest
 
 from tests.conftest import model_path, run_cli
 from tests.test_firmware import _build, _need, crc_engine_results
-from tinyperf.boards import get_board
-from tinyperf.connection import Connection, ConnectionSettings
 from tinyperf.deadline import Deadline
-from tinyperf.dut import Device
-from tinyperf.emulate import start_emulated_board
-from tinyperf.errors import DeviceError
-from tinyperf.link import open_link
-from tinyperf.link.base import Link
-from tinyperf.protocol.extended import ExtendedClient
-from tinyperf.protocol.frames import (
+from tinyperf.device.boards import get_board
+from tinyperf.device.connection import Connection, ConnectionSettings
+from tinyperf.device.dut import Device
+from tinyperf.device.emulate import start_emulated_board
+from tinyperf.device.link import open_link
+from tinyperf.device.link.base import Link
+from tinyperf.device.protocol.extended import ExtendedClient
+from tinyperf.device.protocol.frames import (
     KIND_ACCEPTED,
     KIND_COMMAND,
     KIND_DATA,
@@ -40,9 +39,10 @@ from tinyperf.protocol.frames import (
     data_body,
     encode_frame,
 )
-from tinyperf.sim.extension import ExtendedDevice
-from tinyperf.sim.server import build_device
-from tinyperf.smoke.store import smoke_dataset, smoke_subset
+from tinyperf.errors import DeviceError
+from tinyperf.sim.board.extension import ExtendedDevice
+from tinyperf.sim.board.server import build_device
+from tinyperf.suite.smoke.store import smoke_dataset, smoke_subset
 
 PORT_BAUDS = (115200, 230400, 460800, 921600, 2000000)  # what the posix and QEMU ports offer
 AD_FILE = 102400  # bytes of one ad01 file: 196 windows of 2560 bytes, 512 apart

@@ -102,8 +102,8 @@ def test_version_and_exit_codes_in_help() -> None:
 @pytest.mark.no_models
 def test_cli_start_imports_nothing_heavy() -> None:
     """`tinyperf --help` must start fast: no numpy, pydantic, matplotlib or model code at import."""
-    probe = ("import sys, tinyperf.cli; heavy = [m for m in ('numpy', 'pydantic', 'matplotlib', 'yaml', "
-             "'tflite_micro', 'tinyperf.runner', 'tinyperf.boards') if m in sys.modules]; print(heavy)")
+    probe = ("import sys, tinyperf.cli.app; heavy = [m for m in ('numpy', 'pydantic', 'matplotlib', 'yaml', "
+             "'tflite_micro', 'tinyperf.run.runner', 'tinyperf.device.boards') if m in sys.modules]; print(heavy)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from tests.conftest import REPO
-from tinyperf.frontends import ad, kws
-from tinyperf.frontends.audio import fit_length, read_wav, resample, write_wav
-from tinyperf.frontends.image import image_bytes, pixels_to_bytes
+from tinyperf.suite.frontends import ad, kws
+from tinyperf.suite.frontends.audio import fit_length, read_wav, resample, write_wav
+from tinyperf.suite.frontends.image import image_bytes, pixels_to_bytes
 
 pytestmark = pytest.mark.no_models  # runs without the official models
 

@@ -70,7 +70,7 @@ def test_a_users_test_file_reports_figures_in_junit_xml_and_fails_a_blown_budget
     for name in ("test_kws_fast_enough", "test_kws_impossibly_fast"):
         properties = {p.get("name"): p.get("value") for p in cases[name].iter("property")}
         assert properties["tinyperf.benchmark"] == "kws01" and properties["tinyperf.mode"] == "performance"
-        assert float(properties["tinyperf.latency_ms"]) > 0 and Path(properties["tinyperf.session"]).is_dir()
+        assert float(properties["tinyperf.latency_ms"]) > 0 and Path(properties["tinyperf.run.session"]).is_dir()
 
 
 def test_an_unknown_board_is_refused_naming_the_known_ones(pytester: pytest.Pytester) -> None:

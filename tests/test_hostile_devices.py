@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.hostile_device import FakeDevice
-from tinyperf.smoke.store import smoke_subset
+from tinyperf.suite.smoke.store import smoke_subset
 
 SAMPLES = 3
 

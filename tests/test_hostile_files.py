@@ -21,15 +21,15 @@ from hypothesis import strategies as st
 from tests.conftest import run_cli
 from tinyperf.archives import extract_tar, read_cifar_batch
 from tinyperf.deadline import Deadline
+from tinyperf.device.link.base import Link
+from tinyperf.device.link.serial_link import SerialLink
+from tinyperf.device.protocol.client import LegacyClient
+from tinyperf.device.protocol.legacy import LineSplitter, LineTooLong
 from tinyperf.errors import ConfigError, DatasetError, MonitorError, TinyperfError
-from tinyperf.link.base import Link
-from tinyperf.link.serial_link import SerialLink
-from tinyperf.modes.clock import DeviceClockError, calibrate
 from tinyperf.power.energy import EdgesInOneSample, WindowEnergy, locate_edge, window_energy
 from tinyperf.power.trace import Trace
-from tinyperf.protocol.client import LegacyClient
-from tinyperf.protocol.legacy import LineSplitter, LineTooLong
-from tinyperf.session import Session, SessionWriteError, finished_samples, read_journal
+from tinyperf.run.modes.clock import DeviceClockError, calibrate
+from tinyperf.run.session import Session, SessionWriteError, finished_samples, read_journal
 
 
 # ---- energy ---------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def test_tar_extraction_refuses_what_leaves_the_folder(tmp_path: Path, member: t
 
 def test_smoke_sets_unpack_where_extractall_has_no_filter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Python 3.11.2 (Debian 12) has no extractall(filter=): the smoke set must not need it."""
-    from tinyperf.smoke.store import smoke_dataset
+    from tinyperf.suite.smoke.store import smoke_dataset
 
     def old_extractall(self, path, members=None, *, numeric_owner=False):  # type: ignore[no-untyped-def]
         raise AssertionError("extractall is not used")
@@ -162,7 +162,7 @@ def test_a_torn_last_journal_line_is_kept_aside_and_every_later_resume_reads(tmp
 
 def test_one_session_cannot_be_resumed_twice_at_once(tmp_path: Path) -> None:
     session = _session_with_samples(tmp_path)
-    code = ("import sys, time; from pathlib import Path; from tinyperf.session import Session\n"
+    code = ("import sys, time; from pathlib import Path; from tinyperf.run.session import Session\n"
             f"held = Session(Path({str(session.root)!r})); held.lock(); print('locked', flush=True); time.sleep(30)")
     import subprocess
     import sys
@@ -215,7 +215,7 @@ def test_malformed_results_json_is_one_line(tmp_path: Path, content: bytes, why:
 
 
 def test_report_of_a_zero_reference_says_na(tmp_path: Path) -> None:
-    from tinyperf.report import SessionView, html_report
+    from tinyperf.results.report import SessionView, html_report
 
     views = [SessionView(tmp_path / name, {"benchmark": "<b>kws01</b>", "mode": "performance", "board": "b",
                                             "median_throughput": value, "valid": True})
@@ -229,8 +229,8 @@ def test_report_of_a_zero_reference_says_na(tmp_path: Path) -> None:
     (b"a.bin,12,1\nb\xe9.bin,12,2\n", "y_labels.csv:2: not UTF-8 text (byte 0xe9)"),
 ])
 def test_label_files_from_spreadsheets(tmp_path: Path, content: bytes, why: str | None) -> None:
-    from tinyperf.datasets import read_labels
-    from tinyperf.models import get_entry
+    from tinyperf.suite.datasets import read_labels
+    from tinyperf.suite.models import get_entry
 
     (tmp_path / "y_labels.csv").write_bytes(content)
     if why is None:
@@ -241,7 +241,7 @@ def test_label_files_from_spreadsheets(tmp_path: Path, content: bytes, why: str 
 
 
 def test_board_yaml_that_is_not_utf8(tmp_path: Path) -> None:
-    from tinyperf.boards import load_board_file
+    from tinyperf.device.boards import load_board_file
 
     path = tmp_path / "x.yaml"
     path.write_bytes(b"id: x\nname: \xff\n")
@@ -312,7 +312,7 @@ class _Scripted(Link):
     b"m-[Expecting 99999999999999999999999 bytes]\r\n", b"m-init-done\r\n", b"\x00", b"\xff" * 50,
     b"m-timestamp-mode-performance\r\n", b"m-name-dut-[", b"m-model-[kws01]\r\n"]), max_size=200).map(b"".join))
 def test_any_bytes_from_a_device_end_in_a_reply_or_a_named_error(data: bytes) -> None:
-    from tinyperf.dut import Device
+    from tinyperf.device.dut import Device
 
     device = Device(LegacyClient(_Scripted(data), timeout_s=0.05), outputs=12)
     started = time.monotonic()
@@ -348,8 +348,8 @@ def test_ppk2_metadata_that_does_not_parse_is_a_monitor_error() -> None:
 def test_synthetic_float_inputs_are_finite_for_every_model(benchmark: str) -> None:
     """Random bytes read as float32 hold NaN and inf patterns, which a checked result vector then refuses:
     the demo's fallback ad01 failed that way. Generated float inputs must be finite numbers."""
-    from tinyperf.benchmarks.synthetic import synthetic_inputs
-    from tinyperf.models import fallback_entry, get_entry
+    from tinyperf.suite.models import fallback_entry, get_entry
+    from tinyperf.suite.synthetic import synthetic_inputs
 
     for entry in (get_entry(benchmark), fallback_entry(benchmark)):
         if entry.input.bin_format in ("float32", "float32_quantize"):

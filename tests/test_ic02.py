@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tinyperf.datasets import Sample
-from tinyperf.models import get_entry, resolve_model
-from tinyperf.provenance import OFFICIAL_LABEL_LISTS, dataset_provenance
-from tinyperf.sim.truth import inference_seconds
-from tinyperf.tflite_info import read_model_info_file
+from tinyperf.run.provenance import OFFICIAL_LABEL_LISTS, dataset_provenance
+from tinyperf.sim.board.truth import inference_seconds
+from tinyperf.suite.datasets import Sample
+from tinyperf.suite.models import get_entry, resolve_model
+from tinyperf.suite.tflite_info import read_model_info_file
 
 
 def test_manifest_entry_is_the_official_v14_model() -> None:
@@ -32,7 +32,7 @@ def test_modelled_time_comes_from_the_models_macs() -> None:
 def test_an_ic01_official_list_is_official_for_ic02(tmp_path: Path, monkeypatch) -> None:
     rows, _ = OFFICIAL_LABEL_LISTS["ic01"]
     samples = [Sample(f"f{i}.bin", tmp_path / f"f{i}.bin", i % 10) for i in range(rows)]
-    monkeypatch.setattr("tinyperf.provenance.label_list_fingerprint", lambda s: OFFICIAL_LABEL_LISTS["ic01"][1])
+    monkeypatch.setattr("tinyperf.run.provenance.label_list_fingerprint", lambda s: OFFICIAL_LABEL_LISTS["ic01"][1])
     for s in samples:
         s.path.write_bytes(b"\0" * 3072)
     assert dataset_provenance("ic02", tmp_path, samples, smoke=False).kind == "official"

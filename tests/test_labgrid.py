@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli
+from tinyperf.device.labgrid_place import LabgridPlace, acquired
 from tinyperf.errors import ConfigError, LinkError
-from tinyperf.labgrid_place import LabgridPlace, acquired
 from tinyperf.sim.launcher import start_sim_board
-from tinyperf.smoke.store import smoke_subset
+from tinyperf.suite.smoke.store import smoke_subset
 
 REQUIRED = os.environ.get("TINYPERF_REQUIRE_LABGRID") == "1"
 PLACE = "tinyperf-sim"

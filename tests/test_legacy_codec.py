@@ -10,11 +10,10 @@ from hypothesis import strategies as st
 
 from tests.conftest import transcript
 from tinyperf.deadline import Deadline
-from tinyperf.dut import Device
-from tinyperf.errors import DeviceError, ProtocolError
-from tinyperf.link.base import Link
-from tinyperf.protocol.client import LegacyClient
-from tinyperf.protocol.legacy import (
+from tinyperf.device.dut import Device
+from tinyperf.device.link.base import Link
+from tinyperf.device.protocol.client import LegacyClient
+from tinyperf.device.protocol.legacy import (
     BufferBytes,
     Expecting,
     LapUs,
@@ -26,6 +25,7 @@ from tinyperf.protocol.legacy import (
     load_commands,
     parse_line,
 )
+from tinyperf.errors import DeviceError, ProtocolError
 
 pytestmark = pytest.mark.no_models  # runs without the official models
 
@@ -192,8 +192,8 @@ def test_silent_device_times_out_with_the_command_and_the_tail() -> None:
 def test_a_device_that_talks_until_the_deadline_is_reported_as_talking() -> None:
     """At the deadline a read returns nothing even from a device that talked all along: the error must
     still say it kept sending, and quote what it said (a CI run once reported such a device as silent)."""
+    from tinyperf.device.protocol.client import LegacyClient
     from tinyperf.errors import DeviceTimeout
-    from tinyperf.protocol.client import LegacyClient
 
     class Chatter:
         def __init__(self) -> None:

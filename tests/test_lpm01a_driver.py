@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinyperf.device.link import open_link
 from tinyperf.errors import MonitorError
-from tinyperf.link import open_link
 from tinyperf.power.lpm01a import Lpm01a, parse_token
 from tinyperf.power.profiles import instrument_profile
-from tinyperf.sim.lpm01a import format_token
+from tinyperf.sim.instruments.lpm01a import format_token
 
 pytestmark = pytest.mark.no_models  # runs without the official models
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli
-from tinyperf import model_store
 from tinyperf.errors import ModelError
-from tinyperf.models import load_manifest, sha256_of
+from tinyperf.suite import fallback_models as model_store
+from tinyperf.suite.models import load_manifest, sha256_of
 
 
 def test_list_shows_official_found_and_fallback_missing() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import model_path
 from tinyperf.errors import ModelError
-from tinyperf.models import _download, get_entry, resolve_model
+from tinyperf.suite.models import _download, get_entry, resolve_model
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ from tinyperf.power.ppk2 import Ppk2
 from tinyperf.power.profiles import instrument_profile
 from tinyperf.power.scpi import ScpiSupply
 from tinyperf.power.step_edges import StepEdgeDetector
-from tinyperf.sim.ppk2 import encode_samples, metadata_text
-from tinyperf.sim.truth import energy_per_inference_uj
+from tinyperf.sim.board.truth import energy_per_inference_uj
+from tinyperf.sim.instruments.ppk2 import encode_samples, metadata_text
 
 PYVISA_SIM = str(Path(__file__).parent / "fixtures" / "n6705-pyvisa-sim.yaml") + "@sim"
 

@@ -13,14 +13,14 @@ import pytest
 
 from tests.conftest import model_path, run_cli
 from tests.test_firmware import _build, _need
-from tinyperf.benchmarks.device_math import format_results, reconstruction_error
-from tinyperf.build.ref_plan import build_plan, quantize_multiplier, same_padding
-from tinyperf.emulate import run_stdio
-from tinyperf.engine_check import smoke_inputs
+from tinyperf.device.emulate import run_stdio
+from tinyperf.device.protocol.legacy import load_commands
 from tinyperf.errors import ModelError
-from tinyperf.models import get_entry
-from tinyperf.protocol.legacy import load_commands
-from tinyperf.sim.engine import TflmEngine
+from tinyperf.firmware.engine_check import smoke_inputs
+from tinyperf.firmware.ref_plan import build_plan, quantize_multiplier, same_padding
+from tinyperf.sim.board.engine import TflmEngine
+from tinyperf.suite.device_math import format_results, reconstruction_error
+from tinyperf.suite.models import get_entry
 
 _RESULTS = re.compile(r"m-results-\[[^\]]*\]")
 INPUTS_PER_MODEL = 8

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, run_cli
-from tinyperf.report import roc_points
-from tinyperf.runner import RunRequest, execute
-from tinyperf.scoring import roc_auc
+from tinyperf.results.report import roc_points
+from tinyperf.run.runner import RunRequest, execute
+from tinyperf.suite.scoring import roc_auc
 
 REQUIRED = os.environ.get("TINYPERF_REQUIRE_CHROMIUM") == "1"
 ARTIFACTS = Path(os.environ.get("TINYPERF_ARTIFACTS", REPO / "test-artifacts"))

@@ -10,9 +10,9 @@ import pytest
 
 from tests.conftest import model_path, run_cli
 from tests.test_ic02 import check_ic02_session
-from tinyperf.benchmarks.synthetic import write_reference_labelled_set
-from tinyperf.link.recorder import read_transcript
-from tinyperf.models import get_entry
+from tinyperf.device.link.recorder import read_transcript
+from tinyperf.suite.models import get_entry
+from tinyperf.suite.synthetic import write_reference_labelled_set
 
 PUBLISHED_MS = {"kws01": 182.0, "vww01": 601.0, "ad01": 10.05, "ic01": 704.0}
 # the official checker's patterns (mlcommons/tiny tools/submission/submission_checker.py)
@@ -90,7 +90,7 @@ def test_ad_accuracy_scores_auc_over_sliding_windows(tmp_path: Path) -> None:
     data = json.loads((session / "results.json").read_text())
     assert [s["windows"] for s in data["samples"]] == [196] * 4
     scores = [s["score"] for s in data["samples"]]
-    from tinyperf.scoring import roc_auc
+    from tinyperf.suite.scoring import roc_auc
 
     assert data["auc"] == pytest.approx(roc_auc(scores, [0, 0, 1, 1]))
     assert _checker_value(session / "results.txt", CHECKER_AUC) == pytest.approx(data["auc"], abs=5e-4)

@@ -13,16 +13,16 @@ import pytest
 
 from tests.conftest import run_cli
 from tests.test_firmware import _build, _need
-from tinyperf.boards import get_board
-from tinyperf.connection import Connection, ConnectionSettings
-from tinyperf.emulate import start_emulated_board
+from tinyperf.device.boards import get_board
+from tinyperf.device.connection import Connection, ConnectionSettings
+from tinyperf.device.emulate import start_emulated_board
+from tinyperf.device.link import open_link
+from tinyperf.device.op_profile import run_profile
 from tinyperf.errors import DeviceError
-from tinyperf.link import open_link
-from tinyperf.models import resolve_model
-from tinyperf.modes.energy import parse_duty_reply
-from tinyperf.modes.scenarios import nearest_rank, repeat_summary
-from tinyperf.profile import run_profile
-from tinyperf.tflite_info import read_model_info_file
+from tinyperf.run.modes.energy import parse_duty_reply
+from tinyperf.run.modes.scenarios import nearest_rank, repeat_summary
+from tinyperf.suite.models import resolve_model
+from tinyperf.suite.tflite_info import read_model_info_file
 
 
 def _performance(tmp_path: Path, *extra: str) -> dict:

@@ -16,7 +16,7 @@ import serial
 
 from tests.conftest import model_path
 from tests.test_sim_board import _host_reference
-from tinyperf.link import open_link
+from tinyperf.device.link import open_link
 from tinyperf.sim.bench import start_bench
 from tinyperf.sim.launcher import start_sim_board
 
@@ -81,7 +81,7 @@ def test_results_print_as_each_reference_firmware_prints_them(benchmark: str) ->
 
 def test_kws_scores_are_cut_not_rounded() -> None:
     """The int8 output 0.9296875 (238/256) prints 0.929 on the reference firmware, where %0.3f gives 0.930."""
-    from tinyperf.benchmarks.device_math import kws_truncated, reference_results
+    from tinyperf.suite.device_math import kws_truncated, reference_results
 
     assert kws_truncated(238 / 256) == "0.929" and f"{238 / 256:0.3f}" == "0.930"
     assert kws_truncated(1.0) == "0.1000"  # the firmware's own quirk for a full score
@@ -134,7 +134,7 @@ def test_interface_board_bytes_are_exactly_the_firmware_s(tmp_path: Path) -> Non
 
 
 def test_interface_board_dutycycle_quirk_has_no_line_break_before_m_ready() -> None:
-    from tinyperf.sim.interface_board import InterfaceBoard
+    from tinyperf.sim.board.interface_board import InterfaceBoard
 
     board = InterfaceBoard(relay=lambda _: b"", wait=lambda _: None)
     for i in range(9):
@@ -192,7 +192,7 @@ def test_lpm01a_streams_in_real_time_through_a_long_infer_and_reports_each_edge_
 
 def test_extension_results_carry_the_exact_outputs() -> None:
     """Over the tinyperf protocol the scores are the model's float32 outputs, not the 3-decimal print."""
-    from tinyperf.connection import Connection, ConnectionSettings
+    from tinyperf.device.connection import Connection, ConnectionSettings
 
     data = np.random.default_rng(5).integers(0, 256, 490, dtype=np.uint8).tobytes()
     with start_sim_board(BOARD, "kws01", model_path("kws01")) as sim:

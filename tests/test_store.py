@@ -10,8 +10,8 @@ import sqlite3
 from pathlib import Path
 
 from tests.conftest import run_cli
-from tinyperf.smoke.store import smoke_subset
-from tinyperf.store import dataset_hash, find, history
+from tinyperf.results.store import dataset_hash, find, history
+from tinyperf.suite.smoke.store import smoke_subset
 
 
 def _dataset(folder: Path, count: int) -> Path:
@@ -106,7 +106,7 @@ def test_rerun_refuses_when_the_firmware_it_ran_has_changed(tmp_path: Path) -> N
 def test_a_store_made_before_a_column_was_added_is_upgraded_in_place(tmp_path: Path) -> None:
     store = Path(os.environ["TINYPERF_STORE"])
     store.parent.mkdir(parents=True, exist_ok=True)
-    from tinyperf.store import SCHEMA
+    from tinyperf.results.store import SCHEMA
 
     # the first schema: no provenance column, so figures was the last one
     old_schema = re.sub(r"\n\s*provenance TEXT[^\n]*", "", SCHEMA)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tinyperf.modes.performance import PerformanceSettings
-from tinyperf.runner import RunRequest, execute
-from tinyperf.submission_rules import check
+from tinyperf.results.submission_rules import check
+from tinyperf.run.modes.performance import PerformanceSettings
+from tinyperf.run.runner import RunRequest, execute
 
 BOARD = "sim-nucleo-l4r5zi"
 SYSTEM = "sim-l4r5"

@@ -13,15 +13,15 @@ import pytest
 
 from tests.conftest import model_path, run_cli
 from tinyperf.errors import DatasetError, ProtocolError
-from tinyperf.frontends.audio import write_wav
 from tinyperf.power.profiles import board_power_model
-from tinyperf.sim.sww_device import print_vals_int8
-from tinyperf.streaming.bench import parse_activations, parse_detections, parse_dutycycle
-from tinyperf.streaming.detector import StreamModel, run_stream
-from tinyperf.streaming.frontend import hamming_window, log_mel_features, mel_matrix, quantize
-from tinyperf.streaming.inputs import resolve_stream
-from tinyperf.streaming.score import duty_cycle, score_detections
-from tinyperf.streaming.truth import read_truth, read_wav
+from tinyperf.sim.board.sww_device import print_vals_int8
+from tinyperf.suite.frontends.audio import write_wav
+from tinyperf.suite.sww.bench import parse_activations, parse_detections, parse_dutycycle
+from tinyperf.suite.sww.detector import StreamModel, run_stream
+from tinyperf.suite.sww.frontend import hamming_window, log_mel_features, mel_matrix, quantize
+from tinyperf.suite.sww.inputs import resolve_stream
+from tinyperf.suite.sww.score import duty_cycle, score_detections
+from tinyperf.suite.sww.truth import read_truth, read_wav
 
 SCALE = 0.003701042616739869
 

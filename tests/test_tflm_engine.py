@@ -14,9 +14,9 @@ import pytest
 
 from tests.conftest import model_path, run_cli
 from tests.test_firmware import _need
-from tinyperf.boards import get_board
-from tinyperf.build.sources import PINS, find_trees
-from tinyperf.engine_check import check_firmware, smoke_inputs
+from tinyperf.device.boards import get_board
+from tinyperf.firmware.engine_check import check_firmware, smoke_inputs
+from tinyperf.firmware.sources import PINS, find_trees
 
 INPUTS = 24
 

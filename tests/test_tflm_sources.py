@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from tests.test_firmware import _need
-from tinyperf.boards import get_board
-from tinyperf.build.memory import does_not_fit
-from tinyperf.build.sources import PINS, Pin, fetch_tree, resolve_trees
-from tinyperf.build.tflm_files import kernel_files, make_variable
+from tinyperf.device.boards import get_board
+from tinyperf.device.protocol.extended import Capabilities
 from tinyperf.errors import ConfigError
-from tinyperf.gittree import git_tree_id
-from tinyperf.protocol.extended import Capabilities
+from tinyperf.firmware.gittree import git_tree_id
+from tinyperf.firmware.memory import does_not_fit
+from tinyperf.firmware.sources import PINS, Pin, fetch_tree, resolve_trees
+from tinyperf.firmware.tflm_files import kernel_files, make_variable
 from tinyperf.resources import data_dir
 
 pytestmark = pytest.mark.no_models  # runs without the official models

@@ -20,10 +20,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from tinyperf.models import resolve_model
 from tinyperf.sim.bench import start_bench
-from tinyperf.sim.truth import simulated_truth
-from tinyperf.smoke.store import smoke_dataset
+from tinyperf.sim.board.truth import simulated_truth
+from tinyperf.suite.models import resolve_model
+from tinyperf.suite.smoke.store import smoke_dataset
 
 BOARD = "sim-nucleo-l4r5zi"
 MODE_NAMES = {"p": "performance", "a": "accuracy", "e": "energy"}

@@ -57,7 +57,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture(scope="session")
 def tinyperf_config(pytestconfig: pytest.Config) -> TinyperfConfig:
-    from tinyperf.boards import get_board
+    from tinyperf.device.boards import get_board
 
     board = pytestconfig.getoption("--tinyperf-board")
     get_board(board)  # an unknown id fails here, naming the known boards
@@ -72,8 +72,8 @@ RunFixture = Callable[..., object]
 def tinyperf_run(tinyperf_config: TinyperfConfig, tmp_path_factory: pytest.TempPathFactory,
                  record_property: Callable[[str, object], None]) -> RunFixture:
     """`tinyperf_run("kws01", mode="accuracy", dataset=Path(...))` -> RunOutcome; figures recorded."""
-    from tinyperf.boards import get_board
-    from tinyperf.runner import RunRequest, execute
+    from tinyperf.device.boards import get_board
+    from tinyperf.run.runner import RunRequest, execute
     from tinyperf.testing import junit_properties
 
     def run(benchmark: str = DEFAULT_BENCHMARK, mode: str = "performance", **fields: object):  # type: ignore[no-untyped-def]
@@ -93,8 +93,8 @@ def tinyperf_run(tinyperf_config: TinyperfConfig, tmp_path_factory: pytest.TempP
 @pytest.fixture
 def tinyperf_device(tinyperf_config: TinyperfConfig, request: pytest.FixtureRequest) -> Iterator[object]:
     """A Device on the configured board, negotiated (extension if offered), for the marked benchmark."""
-    from tinyperf.boards import get_board
-    from tinyperf.profile import connected_device
+    from tinyperf.device.boards import get_board
+    from tinyperf.device.op_profile import connected_device
 
     marker = request.node.get_closest_marker("tinyperf")
     benchmark = marker.kwargs.get("benchmark", DEFAULT_BENCHMARK) if marker else DEFAULT_BENCHMARK

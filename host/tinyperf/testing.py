@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tinyperf.runner import RunOutcome
+from tinyperf.run.runner import RunOutcome
 
 
 class BudgetExceeded(AssertionError):
@@ -80,7 +80,7 @@ def junit_properties(result: RunOutcome, mode: str) -> list[tuple[str, object]]:
         ("tinyperf.board", result.board.id),
         ("tinyperf.benchmark", result.identity.model),
         ("tinyperf.mode", mode),
-        ("tinyperf.session", str(Path(result.session.root))),
+        ("tinyperf.run.session", str(Path(result.session.root))),
     ]
     if result.board.simulated:
         properties.append(("tinyperf.simulated", True))

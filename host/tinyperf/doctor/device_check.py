@@ -9,11 +9,11 @@ import math
 import time
 from dataclasses import dataclass
 
-from tinyperf.boards import Board
+from tinyperf.device.boards import Board
+from tinyperf.device.dut import LAP_US_WRAP, Device, Identity
+from tinyperf.device.protocol.client import LegacyClient
 from tinyperf.doctor.findings import Findings
-from tinyperf.dut import LAP_US_WRAP, Device, Identity
 from tinyperf.errors import LinkError, TinyperfError
-from tinyperf.protocol.client import LegacyClient
 
 COMMON_BAUDS = (115200, 9600, 921600, 460800, 230400, 57600, 38400, 19200)
 CLOCK_SAMPLES = 8
@@ -25,10 +25,10 @@ INFER_TIMEOUT_S = 60.0
 
 def chosen_model(benchmark: str, source: str):  # type: ignore[no-untyped-def]
     """(entry, resolved model) as a run with `--models source` would use them."""
-    from tinyperf.models import fallback_entry, get_entry, resolve_model
+    from tinyperf.suite.models import fallback_entry, get_entry, resolve_model
 
     if source == "fallback":
-        from tinyperf.model_store import resolve_fallback
+        from tinyperf.suite.fallback_models import resolve_fallback
 
         return fallback_entry(benchmark), resolve_fallback(benchmark)
     return get_entry(benchmark), resolve_model(benchmark)
@@ -56,7 +56,7 @@ def _identify(client: LegacyClient) -> Identity:
 def find_device(url: str, board: Board, timeout_s: float, stack: contextlib.ExitStack,
                 findings: Findings) -> Connected | None:
     """`name%` and `profile%` at the board's rate, then at the other common rates."""
-    from tinyperf.link import open_link
+    from tinyperf.device.link import open_link
 
     tried = []
     for baud in dict.fromkeys((board.baud, *COMMON_BAUDS)):
@@ -91,7 +91,7 @@ def find_device(url: str, board: Board, timeout_s: float, stack: contextlib.Exit
 def find_device_behind(url: str, board: Board, device_baud: int, timeout_s: float, stack: contextlib.ExitStack,
                        findings: Findings) -> Connected | None:
     """Energy mode: the device answers only through the interface board (`dut name%`)."""
-    from tinyperf.link import open_link
+    from tinyperf.device.link import open_link
 
     try:
         link = open_link(url, board.baud)
@@ -130,8 +130,8 @@ def interface_name(link: object, timeout_s: float) -> str | None:
 
 def check_model(connected: Connected, expected: str | None, source: str, findings: Findings) -> str | None:
     """The model the firmware says it runs, against the one tinyperf would use; returns the benchmark."""
-    from tinyperf.models import load_manifest
-    from tinyperf.protocol.extended import negotiate
+    from tinyperf.device.protocol.extended import negotiate
+    from tinyperf.suite.models import load_manifest
 
     known = list(load_manifest().models)
     said = connected.identity.model
@@ -220,8 +220,8 @@ def check_inference(connected: Connected, benchmark: str, source: str, findings:
     """A known (seeded) input loaded as the runners do, `infer 1 0`, each printed value against TFLM."""
     import numpy as np
 
-    from tinyperf.benchmarks.synthetic import synthetic_input
-    from tinyperf.sim.engine import TflmEngine
+    from tinyperf.sim.board.engine import TflmEngine
+    from tinyperf.suite.synthetic import synthetic_input
 
     try:
         entry, model = chosen_model(benchmark, source)

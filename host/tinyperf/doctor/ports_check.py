@@ -8,9 +8,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from tinyperf.device.ports import PortInfo
 from tinyperf.doctor.findings import Findings
 from tinyperf.errors import LinkError
-from tinyperf.ports import PortInfo
 
 PROC_SCAN_LIMIT = 4096  # processes looked at when naming who holds a port
 
@@ -38,7 +38,7 @@ def holders(device: str, proc: Path = Path("/proc")) -> list[str]:
 
 def busy(device: str) -> str | None:
     """Why `device` cannot be opened exclusively (as tinyperf opens a board), or None when it can."""
-    from tinyperf.link.serial_link import open_link
+    from tinyperf.device.link.serial_link import open_link
 
     try:
         open_link(device, 9600).close()

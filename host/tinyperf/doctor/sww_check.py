@@ -13,8 +13,8 @@ PLAY_LIMIT_S = 120.0  # the longest file doctor waits for (`play` blocks for the
 
 
 def check_sww(plan, connected: Connected, findings: Findings) -> None:  # type: ignore[no-untyped-def]
-    from tinyperf.link import open_link
-    from tinyperf.streaming.bench import InterfaceBoard, StreamingDevice, TextPort
+    from tinyperf.device.link import open_link
+    from tinyperf.suite.sww.bench import InterfaceBoard, StreamingDevice, TextPort
 
     if plan.interface_port is None:
         findings.skip("sww01", "no --interface-board given: the detection and processing lines are not checked")

@@ -7,7 +7,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 
-from tinyperf.boards import Board
+from tinyperf.device.boards import Board
 from tinyperf.doctor import device_check, monitor_check, ports_check
 from tinyperf.doctor.findings import Findings
 from tinyperf.errors import TinyperfError
@@ -81,7 +81,7 @@ def _ports(plan: BenchPlan, findings: Findings) -> None:
         return
     from serial.tools import list_ports
 
-    from tinyperf.ports import list_serial_ports
+    from tinyperf.device.ports import list_serial_ports
 
     serials = {p.device: p.serial_number or "" for p in list_ports.comports()}
 

@@ -14,12 +14,12 @@ import re
 from collections import deque
 
 from tinyperf.deadline import Deadline
+from tinyperf.device.link.base import Link
+from tinyperf.device.protocol.legacy import LineSplitter
 from tinyperf.errors import MonitorError
-from tinyperf.link.base import Link
 from tinyperf.power.profiles import InstrumentProfile
 from tinyperf.power.streaming import STALL_TIMEOUT_S, StreamingMonitor
 from tinyperf.power.trace import Trace
-from tinyperf.protocol.legacy import LineSplitter
 
 PROMPT = "PowerShield > "
 TOKEN = re.compile(r"^(\d{4})([+-])(\d{2})$")

@@ -95,7 +95,7 @@ def open_monitor(spec: MonitorSpec, board_id: str, stack: contextlib.ExitStack,
     if spec.simulated:
         assert sim_wire is not None, "a simulated monitor needs the board's power wire"
         if spec.kind in ("js220", "js110"):
-            from tinyperf.sim.joulescope import SimulatedJoulescope, start_feed
+            from tinyperf.sim.instruments.joulescope import SimulatedJoulescope, start_feed
 
             device = SimulatedJoulescope(board_id, spec.kind.upper())
             stack.callback(start_feed(device, sim_wire))
@@ -115,7 +115,7 @@ def _opened(stack: contextlib.ExitStack, monitor: Monitor) -> Monitor:
 
 def _driver(spec: MonitorSpec, profile: InstrumentProfile, address: str | None) -> Monitor:
     if spec.kind == "lpm01a":
-        from tinyperf.link import open_link
+        from tinyperf.device.link import open_link
         from tinyperf.power.lpm01a import Lpm01a
 
         assert address is not None

@@ -1,1 +1,2 @@
-"""Simulated boards: the device side of the protocol on a pseudo-terminal, inference by TFLM."""
+"""Simulated benches: the board (`board/`), the instruments (`instruments/`), the wire between them,
+and the launchers that start them as processes, healthy or with bench faults."""

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tinyperf.errors import ConfigError
-from tinyperf.models import get_entry
 from tinyperf.sim.bench_faults import BOARD_FAULTS, MONITOR_FAULTS, check_faults
-from tinyperf.sim.interface_board import INTERFACE_DUT_BAUD
+from tinyperf.sim.board.interface_board import INTERFACE_DUT_BAUD
 from tinyperf.sim.launcher import SimBoardProcess, start_sim_board, start_sim_monitor, start_sww_bench
-from tinyperf.streaming.inputs import packaged_stream
+from tinyperf.suite.models import get_entry
+from tinyperf.suite.sww.inputs import packaged_stream
 
 # what the roles are on a real bench (the official runner's device files match these)
 USB_IDENTITY = {"dut": (0x0483, 0x374B), "interface": (0x0483, 0x374E), "power": (0x0483, 0x5740)}

@@ -59,8 +59,8 @@ def start_sim_board(
     results_format: str | None = None,
     faults: tuple[str, ...] = (),
 ) -> SimBoardProcess:
-    """Spawn `python -m tinyperf.sim.server`; it exits when we close its stdin."""
-    argv = [sys.executable, "-m", "tinyperf.sim.server", "--board", board_id, "--benchmark", benchmark,
+    """Spawn `python -m tinyperf.sim.board.server`; it exits when we close its stdin."""
+    argv = [sys.executable, "-m", "tinyperf.sim.board.server", "--board", board_id, "--benchmark", benchmark,
             "--model", str(model), "--pacing", pacing, "--watch-stdin"]
     if baud is not None:
         argv += ["--baud", str(baud)]
@@ -93,8 +93,8 @@ class SwwBenchProcess(SimBoardProcess):
 
 def start_sww_bench(board_id: str, model: Path, sd_card: Path, pacing: str = "virtual",
                     energy_wire: Path | None = None, timing: str | None = None) -> SwwBenchProcess:
-    """Spawn `python -m tinyperf.sim.sww_server`; it exits when we close its stdin."""
-    argv = [sys.executable, "-m", "tinyperf.sim.sww_server", "--board", board_id, "--model", str(model),
+    """Spawn `python -m tinyperf.sim.board.sww_server`; it exits when we close its stdin."""
+    argv = [sys.executable, "-m", "tinyperf.sim.board.sww_server", "--board", board_id, "--model", str(model),
             "--sd-card", str(sd_card), "--pacing", pacing, "--watch-stdin"]
     argv += ["--energy-wire", str(energy_wire)] if energy_wire is not None else []
     argv += ["--timing", timing] if timing is not None else []
@@ -105,10 +105,10 @@ def start_sww_bench(board_id: str, model: Path, sd_card: Path, pacing: str = "vi
 
 def start_sim_monitor(kind: str, board_id: str, wire: Path, seed: int = 0, realtime: bool = False,
                       faults: tuple[str, ...] = (), free_running: bool = False) -> SimBoardProcess:
-    """Spawn a simulated monitor (`tinyperf.sim.<kind>`: lpm01a, ppk2, otii, scpi) fed by `board_id`'s
+    """Spawn a simulated monitor (`tinyperf.sim.instruments.<kind>`: lpm01a, ppk2, otii, scpi) fed by `board_id`'s
     power wire; its URL is the pty or host:port the driver opens. `realtime` for a board paced in real
     time: the monitor then streams on its own clock."""
-    argv = [sys.executable, "-m", f"tinyperf.sim.{kind}", "--board", board_id, "--wire", str(wire),
+    argv = [sys.executable, "-m", f"tinyperf.sim.instruments.{kind}", "--board", board_id, "--wire", str(wire),
             "--seed", str(seed), "--watch-stdin"] + (["--realtime"] if realtime else [])
     argv += [word for fault in faults for word in ("--fault", fault)]
     argv += ["--free-running"] if free_running else []

@@ -1,1 +1,0 @@
-"""Per-benchmark knowledge: input conversion, firmware result format, scoring."""

@@ -1,1 +1,0 @@
-"""Firmware builds: generate the model-specific sources, then compile with CMake or PlatformIO."""
