@@ -32,23 +32,25 @@ INTERFACE_BAUD = 115200  # the open runner's devices_sww.yaml
 
 def execute_streaming(request, board: Board, entry: ModelEntry, model: ResolvedModel,
                       progress: ProgressSink):  # -> RunOutcome
-    from tinyperf.run import runner
+    from tinyperf.run import bench, plan
+    from tinyperf.run import outcome as written
+    from tinyperf.run.request import jsonable
 
     if board.emulator is not None:
         raise ConfigError(f"{board.id}: sww01 on an emulated board needs the host-streamed harness, which tinyperf "
                           "does not have yet; use the simulated bench or a real one (--port, --interface-port)")
     stream = resolve_stream(request.dataset)
-    monitor_spec = runner.monitor_spec_for(request, board)
+    monitor_spec = plan.monitor_spec_for(request, board)
     session = Session.create(request.sessions_dir, board.id, request.benchmark, request.mode)
     session.lock()
-    session.journal({"event": "start", "request": runner.jsonable(asdict(request)), "stream": stream.note})
+    session.journal({"event": "start", "request": jsonable(asdict(request)), "stream": stream.note})
     rule = "open-runner" if request.score_as_open_runner else "mlperf"
     try:
         with contextlib.ExitStack() as stack:
             monitor, wire = None, None
             if monitor_spec is not None:
                 wire = sim_wire_path(stack) if monitor_spec.simulated else None
-                monitor = runner.start_monitor(monitor_spec, board, request, stack, session, wire)
+                monitor = bench.start_monitor(monitor_spec, board, request, stack, session, wire)
             device_url, interface_url = _ports(board, request, model, stream, stack, wire)
             baud = request.baud or board.baud
             device_link = stack.enter_context(RecordingLink(open_link(device_url, baud), session.log_path))
@@ -61,13 +63,13 @@ def execute_streaming(request, board: Board, entry: ModelEntry, model: ResolvedM
                              "interface_port": interface_url})
             figures = run_stream_test(device, interface, stream.truth, session.journal, progress, monitor, rule)
             if monitor is not None:
-                figures["monitor"] = runner.monitor_figures(monitor, monitor_spec, board)  # type: ignore[arg-type]
+                figures["monitor"] = bench.monitor_figures(monitor, monitor_spec, board)  # type: ignore[arg-type]
     except KeyboardInterrupt as e:
         session.journal({"event": "interrupted", "by": str(e) or "SIGINT"})
         raise RunInterrupted(f"interrupted; the stream is not scored (start it again: a stream is one "
                              f"measurement). Transcripts are in {session.root}") from None
     except Exception as e:
-        runner.record_error(session, e)
+        written.record_error(session, e)
         raise
     data = _provenance(stream)
     figures["data"] = data.as_dict()
@@ -79,12 +81,12 @@ def execute_streaming(request, board: Board, entry: ModelEntry, model: ResolvedM
         reasons.append(f"{figures['wakeword']['wakewords']} wakewords in the stream (the checker requires TP + FN = "
                        f"{WAKEWORDS_IN_OFFICIAL_STREAM}, the official stream's count)")
     figures["submittable"] = {"closed": not reasons, "reasons": reasons}
-    outcome = runner.RunOutcome(session, board, identity, model, figures, stream.note, None)
-    runner.write_provenance(request, outcome, stream.folder)
-    lines = runner.header_lines(request, outcome) + _timing_note(board) + result_lines(figures) \
-        + runner.footer_lines(request, outcome)
-    runner.write_session_results(request, outcome, lines)
-    runner.index(session)
+    outcome = written.RunOutcome(session, board, identity, model, figures, stream.note, None)
+    written.write_provenance(request, outcome, stream.folder)
+    lines = written.header_lines(request, outcome) + _timing_note(board) + result_lines(figures) \
+        + written.footer_lines(request, outcome)
+    written.write_session_results(request, outcome, lines)
+    written.index(session)
     return outcome
 
 
