@@ -31,7 +31,7 @@ def main() -> int:
         worst = max(worst, float(np.max(np.abs(ours - theirs))))
     print(f"librosa {librosa.__version__}: max |numpy - librosa| log-mel difference over 6 clips: {worst:.3g} dB")
     if "--write-fixture" in sys.argv:
-        rng = np.random.default_rng(1234)  # tests/test_frontends.py regenerates this very signal
+        rng = np.random.default_rng(1234)  # tests/suite/test_frontends.py regenerates this very signal
         t = np.arange(10 * 16000) / 16000
         signal = 0.05 * rng.standard_normal(len(t)) + 0.3 * np.sin(2 * np.pi * 120 * t) + \
             0.1 * np.sin(2 * np.pi * 3100 * t)

@@ -2,7 +2,7 @@
 its exit code and its wall time, so the one-line errors can be read side by side.
 
 Run: PYTHONPATH=host:. TINYPERF_MODELS=../shared/models python benchmarks/hostile_findings.py
-The devices are scripted fakes on real ptys (tests/hostile_device.py); nothing here is a measurement
+The devices are scripted fakes on real ptys (tests/device/hostile_device.py); nothing here is a measurement
 of a board.
 """
 
@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.hostile_device import FakeDevice
-from tests.test_hostile_devices import Chatterbox, Clock, HugeNumber, JumpsBack, Results
+from tests.device.hostile_device import FakeDevice
+from tests.device.test_hostile_devices import Chatterbox, Clock, HugeNumber, JumpsBack, Results
 
 from tinyperf.suite.smoke.store import smoke_subset
 

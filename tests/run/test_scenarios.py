@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.test_firmware import _build, _need
+from tests.firmware.test_firmware import _build, _need
 from tinyperf.device.boards import get_board
 from tinyperf.device.connection import Connection, ConnectionSettings
 from tinyperf.device.emulate import start_emulated_board

@@ -22,7 +22,7 @@ from tinyperf.power.step_edges import StepEdgeDetector
 from tinyperf.sim.board.truth import energy_per_inference_uj
 from tinyperf.sim.instruments.ppk2 import encode_samples, metadata_text
 
-PYVISA_SIM = str(Path(__file__).parent / "fixtures" / "n6705-pyvisa-sim.yaml") + "@sim"
+PYVISA_SIM = str(Path(__file__).parents[1] / "fixtures" / "n6705-pyvisa-sim.yaml") + "@sim"
 
 
 @pytest.mark.parametrize("monitor", ["ppk2:sim", "otii:sim", "js220:sim", "scpi:sim"])

@@ -86,7 +86,7 @@ def test_a_broken_store_costs_no_run_and_says_how_to_fix_it(tmp_path: Path) -> N
 
 
 def test_rerun_refuses_when_the_firmware_it_ran_has_changed(tmp_path: Path) -> None:
-    from tests.test_firmware import _need
+    from tests.firmware.test_firmware import _need
 
     _need("cmake", "gcc")
     assert run_cli("build", "--board", "posix-host", "--benchmark", "kws01", cwd=tmp_path).returncode == 0

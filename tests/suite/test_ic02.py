@@ -54,7 +54,7 @@ def check_ic02_session(session: Path, mode: str) -> None:
 
 
 def test_runs_in_energy_mode_on_the_simulated_board(tmp_path: Path) -> None:
-    """Performance and accuracy run in the demo (tests/test_runs.py), checked by the same function."""
+    """Performance and accuracy run in the demo (tests/run/test_runs.py), checked by the same function."""
     result = run_cli("run", "--board", "sim-nucleo-l4r5zi", "--benchmark", "ic02", "--mode", "energy",
                      "--sessions-dir", str(tmp_path), "--monitor", "sim")
     assert result.returncode == 0, result.stderr

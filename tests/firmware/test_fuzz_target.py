@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.no_models  # runs without the official models
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.skipif(shutil.which("clang") is None and not os.environ.get("TINYPERF_REQUIRE_CLANG"),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli
-from tests.test_ic02 import check_ic02_session
+from tests.suite.test_ic02 import check_ic02_session
 from tinyperf.device.link.recorder import read_transcript
 from tinyperf.suite.models import get_entry
 from tinyperf.suite.synthetic import write_reference_labelled_set

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli
-from tests.test_firmware import _need
+from tests.firmware.test_firmware import _need
 from tinyperf.device.boards import get_board
 from tinyperf.firmware.engine_check import check_firmware, smoke_inputs
 from tinyperf.firmware.sources import PINS, find_trees

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_cli
-from tests.hostile_device import FakeDevice
+from tests.device.hostile_device import FakeDevice
 from tinyperf.suite.smoke.store import smoke_subset
 
 SAMPLES = 3

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_firmware import _need
+from tests.firmware.test_firmware import _need
 from tinyperf.device.boards import get_board
 from tinyperf.device.protocol.extended import Capabilities
 from tinyperf.errors import ConfigError

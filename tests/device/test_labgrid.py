@@ -28,7 +28,7 @@ PLACE = "tinyperf-sim"
 def _labgrid_bin() -> Path:
     folder = os.environ.get("TINYPERF_LABGRID_BIN")
     candidates = [Path(folder)] if folder else []
-    candidates.append(Path(__file__).resolve().parents[1] / ".venv-labgrid" / "bin")
+    candidates.append(Path(__file__).resolve().parents[2] / ".venv-labgrid" / "bin")
     has_ser2net = shutil.which("ser2net") is not None or Path("/usr/sbin/ser2net").is_file()
     for candidate in candidates:
         if has_ser2net and (candidate / "labgrid-coordinator").is_file():

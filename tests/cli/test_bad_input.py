@@ -74,7 +74,7 @@ def test_permission_denied_for_real_as_unprivileged_user(tmp_path: Path) -> None
     code = ("import sys; from tinyperf.device.link.serial_link import SerialLink\n"
             "from tinyperf.errors import LinkError\n"
             f"try:\n SerialLink.open({path!r}, 115200)\nexcept LinkError as e:\n print(e)")
-    host = str(Path(__file__).resolve().parents[1] / "host")
+    host = str(Path(__file__).resolve().parents[2] / "host")
     result = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
                              code], capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": host})
     os.close(master)

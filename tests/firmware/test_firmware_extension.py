@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import model_path, run_cli
-from tests.test_firmware import _build, _need, crc_engine_results
+from tests.firmware.test_firmware import _build, _need, crc_engine_results
 from tinyperf.deadline import Deadline
 from tinyperf.device.boards import get_board
 from tinyperf.device.connection import Connection, ConnectionSettings

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import model_path, run_cli
-from tests.test_firmware import _build, _need
+from tests.firmware.test_firmware import _build, _need
 from tinyperf.device.emulate import run_stdio
 from tinyperf.device.protocol.legacy import load_commands
 from tinyperf.errors import ModelError

@@ -15,7 +15,7 @@ import pytest
 import serial
 
 from tests.conftest import model_path
-from tests.test_sim_board import _host_reference
+from tests.sim.test_sim_board import _host_reference
 from tinyperf.device.link import open_link
 from tinyperf.sim.bench import start_bench
 from tinyperf.sim.launcher import start_sim_board
