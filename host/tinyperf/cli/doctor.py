@@ -11,6 +11,7 @@ import typer
 from tinyperf.cli.choices import INTERFACE_PORT_HELP, Benchmark, ModelChoice, TimestampMode
 from tinyperf.cli.common import EXIT_INVALID, console, err_console, user_errors
 
+SHORT_PLAY_S = 5  # sww01 on a simulated bench: seconds of the packaged stream put on its SD card
 STYLE = {"ok": "green", "warning": "yellow", "FAIL": "bold red", "skipped": "dim"}
 
 
@@ -109,7 +110,7 @@ def _board_on_usb():  # type: ignore[no-untyped-def]
 
 def _real_ports(plan, port: str | None, interface_board: bool, interface_port: str | None,  # type: ignore[no-untyped-def]
                 monitor: str | None) -> None:
-    from tinyperf.device.ports import find_board_ports, list_serial_ports
+    from tinyperf.device.ports import LPM01A_USB_ID, find_board_ports, list_serial_ports
     from tinyperf.power.monitor import parse_monitor
 
     if port is None and plan.board.usb_ids:
@@ -120,7 +121,7 @@ def _real_ports(plan, port: str | None, interface_board: bool, interface_port: s
     else:
         plan.dut_port, plan.interface_port = port, interface_port
     if monitor is None:
-        lpm = [p.device for p in list_serial_ports() if p.usb_id == "0483:5740"]
+        lpm = [p.device for p in list_serial_ports() if p.usb_id == LPM01A_USB_ID]
         if len(lpm) == 1:
             plan.monitor = parse_monitor(f"lpm01a:{lpm[0]}")
 
@@ -159,9 +160,6 @@ def _simulated_bench(board: str, benchmark: Benchmark | None, mode: str, faults:
 
 def register(app: typer.Typer) -> None:
     app.command()(doctor)
-
-
-SHORT_PLAY_S = 5
 
 
 def _short_stream(stack: contextlib.ExitStack):  # type: ignore[no-untyped-def]

@@ -10,7 +10,8 @@ from tinyperf.device.boards import Board, load_boards
 from tinyperf.errors import LinkError
 
 # Energy monitors' USB ids (their driver profiles arrive with energy mode).
-KNOWN_MONITORS = {"0483:5740": "ST X-NUCLEO-LPM01A (PowerShield)", "16D0:10BA": "Joulescope JS220"}
+LPM01A_USB_ID = "0483:5740"
+KNOWN_MONITORS = {LPM01A_USB_ID: "ST X-NUCLEO-LPM01A (PowerShield)", "16D0:10BA": "Joulescope JS220"}
 
 
 @dataclass(frozen=True)

@@ -165,14 +165,25 @@ def check_model(connected: Connected, expected: str | None, source: str, finding
     return said
 
 
+VIRTUAL_TIME_NOTE = (" (expected of a simulated board keeping virtual time: `tinyperf sim --pacing virtual`; a --bench "
+                     "or --pacing realtime counts real time)")
+
+
 def check_clock(connected: Connected, seconds: float, findings: Findings, virtual_time: bool = False) -> None:
     """`timestamp%` a few times over `seconds`: its microseconds against the host's monotonic clock.
     `virtual_time`: a simulated board that may keep virtual time, where a clock off the host's is expected
     (a warning that says so, not a failure)."""
-    if virtual_time:
-        findings = _softened(findings, " (expected of a simulated board keeping virtual time: `tinyperf sim "
-                                       "--pacing virtual`; a --bench or --pacing realtime counts real time)")
-    device = connected.device
+    good, text = _clock_verdict(connected.device, seconds)
+    if good:
+        findings.ok("device", text)
+    elif virtual_time:
+        findings.warn("device", text + VIRTUAL_TIME_NOTE)
+    else:
+        findings.fail("device", text)
+
+
+def _clock_verdict(device: Device, seconds: float) -> tuple[bool, str]:
+    """(whether the clock is believable, the line that says so or what is wrong)."""
     stamps: list[tuple[float, int, float]] = []  # (host mid-point, m-lap-us, round trip)
     pause = seconds / (CLOCK_SAMPLES - 1)
     try:
@@ -184,36 +195,31 @@ def check_clock(connected: Connected, seconds: float, findings: Findings, virtua
             if index < CLOCK_SAMPLES - 1:
                 time.sleep(max(0.0, pause - (after - before)))
     except TinyperfError as e:
-        findings.fail("device", f"clock: timestamp% failed: {e}")
-        return
+        return False, f"clock: timestamp% failed: {e}"
     steps = [(b[1] - a[1]) % LAP_US_WRAP for a, b in itertools.pairwise(stamps)]
     host_steps = [b[0] - a[0] for a, b in itertools.pairwise(stamps)]
     host_s = stamps[-1][0] - stamps[0][0]
     device_s = sum(steps) / 1e6
-    backwards = [i for i, (step, host) in enumerate(zip(steps, host_steps, strict=False))
+    backwards = [i for i, (step, host) in enumerate(zip(steps, host_steps, strict=True))
                  if step > LAP_US_WRAP // 2 or step / 1e6 > 10 * host + 1]
     if backwards:
         i = backwards[0]
-        findings.fail("device", f"clock: went backwards or jumped (m-lap-us {stamps[i][1]} then {stamps[i + 1][1]} "
-                                f"{host_steps[i]:.2f} s later): check the timer's wrap and overflow handling")
-        return
+        return False, (f"clock: went backwards or jumped (m-lap-us {stamps[i][1]} then {stamps[i + 1][1]} "
+                       f"{host_steps[i]:.2f} s later): check the timer's wrap and overflow handling")
     if device_s == 0:
-        findings.fail("device", f"clock: counted 0 us while the host waited {host_s:.2f} s (m-lap-us stays "
-                                f"{stamps[0][1]}): the firmware's timestamp timer is stopped; start it (and its "
-                                "clock) before main's loop")
-        return
+        return False, (f"clock: counted 0 us while the host waited {host_s:.2f} s (m-lap-us stays {stamps[0][1]}): "
+                       "the firmware's timestamp timer is stopped; start it (and its clock) before main's loop")
     rate = device_s / host_s
     slack = CLOCK_TOLERANCE + max(s[2] for s in stamps) / host_s
     tick = math.gcd(*steps)
     said = f"{device_s:.3f} s counted in {host_s:.3f} s of host time ({100 * rate:.2f} %)"
     if abs(rate - 1.0) > slack:
-        findings.fail("device", f"clock: {said}: the timer does not count microseconds; check its prescaler against "
-                                "the core clock")
-    elif tick >= COARSE_TICK_US:
-        findings.fail("device", f"clock: {said}, but it steps in {tick} us: too coarse to time an inference; "
-                                "use a 1 MHz timer")
-    else:
-        findings.ok("device", f"clock: {said}, steps of {tick} us or finer, never backwards")
+        return False, (f"clock: {said}: the timer does not count microseconds; check its prescaler against the "
+                       "core clock")
+    if tick >= COARSE_TICK_US:
+        return False, (f"clock: {said}, but it steps in {tick} us: too coarse to time an inference; "
+                       "use a 1 MHz timer")
+    return True, f"clock: {said}, steps of {tick} us or finer, never backwards"
 
 
 def check_inference(connected: Connected, benchmark: str, source: str, findings: Findings) -> None:
@@ -250,16 +256,3 @@ def check_inference(connected: Connected, benchmark: str, source: str, findings:
     else:
         findings.ok("device", f"infer 1 0 on a known {len(data)}-byte input: {len(got)} value(s) equal TFLM's "
                               f"interpreter within {RESULT_TOLERANCE:g} (largest difference {worst:.4f})")
-
-
-def _softened(findings: Findings, note: str) -> Findings:
-    """The same findings, with failures turned into warnings carrying `note`."""
-
-    class Softened(Findings):
-        def fail(self, area: str, text: str) -> None:
-            findings.warn(area, text + note)
-
-        def ok(self, area: str, text: str) -> None:
-            findings.ok(area, text)
-
-    return Softened()

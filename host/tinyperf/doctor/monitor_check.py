@@ -42,10 +42,9 @@ def check_identity(monitor: Monitor, spec: MonitorSpec, findings: Findings) -> b
 
 def check_setup(spec: MonitorSpec, voltage_v: float, rate_hz: int, findings: Findings) -> bool:
     """The rates it streams and the voltage it will apply, against what a run asks of it."""
-    from tinyperf.power.monitor import _profile_id
-    from tinyperf.power.profiles import instrument_profile
+    from tinyperf.power.monitor import spec_profile
 
-    profile = instrument_profile(_profile_id(spec))
+    profile = spec_profile(spec)
     streamable = [r for r in profile.rates_hz if r <= profile.continuous_max_hz]
     try:
         profile.check_setup(voltage_v, rate_hz)
@@ -60,7 +59,7 @@ def check_setup(spec: MonitorSpec, voltage_v: float, rate_hz: int, findings: Fin
     return True
 
 
-def check_silent_unpowered(probe: Callable[[], bool], spec: MonitorSpec, findings: Findings) -> bool:
+def check_silent_unpowered(probe: Callable[[], bool], findings: Findings) -> bool:
     """Before the supply is switched on: a DUT that answers now is powered from somewhere else."""
     if probe():
         findings.fail("wiring", "power: the DUT answered name% while the monitor's supply was off: it is "
@@ -96,11 +95,11 @@ def check_supply_current(monitor: Monitor, voltage_v: float, findings: Findings)
     """The DUT idling on the monitor's supply must draw something."""
     trace = monitor.trace
     assert trace is not None
-    wanted = trace.samples + max(1, round(IDLE_WINDOW_S / trace.period_s))
+    count = max(1, round(IDLE_WINDOW_S / trace.period_s))
+    wanted = trace.samples + count
     deadline = time.monotonic() + IDLE_WINDOW_S + STREAM_GRACE_S
     while trace.samples < wanted and time.monotonic() < deadline:
         time.sleep(0.05)
-    count = max(1, round(IDLE_WINDOW_S / trace.period_s))
     energies = trace.energies_j[-count:]
     if not len(energies):
         findings.fail("wiring", "supply current: the monitor sent no samples to measure it from")

@@ -4,15 +4,19 @@ board (an interrupt that never fires, mlcommons/tiny #175, shows here as no edge
 from __future__ import annotations
 
 import contextlib
+from typing import TYPE_CHECKING
 
 from tinyperf.doctor.device_check import Connected
 from tinyperf.doctor.findings import Findings
 from tinyperf.errors import TinyperfError
 
+if TYPE_CHECKING:
+    from tinyperf.doctor.walk import BenchPlan
+
 PLAY_LIMIT_S = 120.0  # the longest file doctor waits for (`play` blocks for the file's length)
 
 
-def check_sww(plan, connected: Connected, findings: Findings) -> None:  # type: ignore[no-untyped-def]
+def check_sww(plan: BenchPlan, connected: Connected, findings: Findings) -> None:
     from tinyperf.device.link import open_link
     from tinyperf.suite.sww.bench import InterfaceBoard, StreamingDevice, TextPort
 

@@ -12,8 +12,8 @@ from tinyperf.doctor import device_check, monitor_check, ports_check
 from tinyperf.doctor.findings import Findings
 from tinyperf.errors import TinyperfError
 from tinyperf.power.monitor import MonitorSpec
+from tinyperf.sim.board.interface_board import INTERFACE_DUT_BAUD  # the rate an interface board talks to the DUT
 
-ENERGY_DUT_BAUD = 9600  # the interface board talks to an energy-mode DUT at this rate
 OFF_PROBE_S = 1.0
 
 
@@ -31,7 +31,8 @@ class BenchPlan:
     models: str = "official"  # or "fallback": the registry reproductions a run with --models fallback uses
     play: str | None = None  # sww01: the SD card's file to play (default: the first listed)
     started: float = 0.0  # when the monitor's acquisition started (host clock)
-    sim_roles: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # simulated bench: role -> (port, USB id)
+    # a simulated bench: role -> (port, the device that role is on a real bench, its USB id)
+    sim_roles: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     @property
     def energy(self) -> bool:
@@ -41,14 +42,14 @@ class BenchPlan:
 def walk(plan: BenchPlan, findings: Findings) -> Findings:
     with contextlib.ExitStack() as stack:
         _ports(plan, findings)
-        monitor = _monitor(plan, stack, findings)
         voltage = _voltage(plan)
+        monitor = _monitor(plan, voltage, stack, findings)
         connected = None
         if plan.energy:
             connected = _energy_device(plan, monitor, stack, findings)
         else:
             if monitor is not None:
-                _start(monitor, plan, voltage)
+                _start(monitor, plan)
             if plan.dut_port is not None:
                 connected = device_check.find_device(plan.dut_port, plan.board, plan.timeout_s, stack, findings)
         benchmark = plan.benchmark
@@ -100,7 +101,8 @@ def _voltage(plan: BenchPlan) -> float:
     return supply_voltage(plan.board.id)
 
 
-def _monitor(plan: BenchPlan, stack: contextlib.ExitStack, findings: Findings):  # type: ignore[no-untyped-def]
+def _monitor(plan: BenchPlan, voltage: float, stack: contextlib.ExitStack,  # type: ignore[no-untyped-def]
+             findings: Findings):
     """Open and identify the monitor, check its setup and configure it (its supply stays off)."""
     if plan.monitor is None:
         findings.skip("monitor", "no --monitor given: monitor and wiring checks skipped")
@@ -116,17 +118,17 @@ def _monitor(plan: BenchPlan, stack: contextlib.ExitStack, findings: Findings): 
     if not monitor_check.check_identity(monitor, spec, findings):
         return None
     rate = plan.rate_hz or default_rate_hz(spec)
-    if not monitor_check.check_setup(spec, _voltage(plan), rate, findings):
+    if not monitor_check.check_setup(spec, voltage, rate, findings):
         return None
     try:
-        monitor.configure(_voltage(plan), rate)
+        monitor.configure(voltage, rate)
     except TinyperfError as e:
         findings.fail("monitor", f"configure: {e}")
         return None
     return monitor
 
 
-def _start(monitor, plan: BenchPlan, voltage: float) -> None:  # type: ignore[no-untyped-def]
+def _start(monitor, plan: BenchPlan) -> None:  # type: ignore[no-untyped-def]
     monitor.power_on()
     monitor.start()
     plan.started = time.monotonic()
@@ -136,16 +138,17 @@ def _energy_device(plan: BenchPlan, monitor, stack: contextlib.ExitStack,  # typ
                    findings: Findings) -> device_check.Connected | None:
     """Energy mode: the DUT must be silent with the supply off and answer once the monitor powers it."""
     assert plan.interface_port is not None
+    powered_elsewhere = False
     if monitor is not None:
         def answers_unpowered() -> bool:
             with contextlib.ExitStack() as probe_stack:
                 quiet = Findings()
-                return device_check.find_device_behind(plan.interface_port, plan.board, ENERGY_DUT_BAUD, OFF_PROBE_S,
+                return device_check.find_device_behind(plan.interface_port, plan.board, INTERFACE_DUT_BAUD, OFF_PROBE_S,
                                                        probe_stack, quiet) is not None
-        powered_elsewhere = not monitor_check.check_silent_unpowered(answers_unpowered, plan.monitor, findings)
-        _start(monitor, plan, _voltage(plan))
+        powered_elsewhere = not monitor_check.check_silent_unpowered(answers_unpowered, findings)
+        _start(monitor, plan)
         time.sleep(monitor_check.BOOT_S)
-    connected = device_check.find_device_behind(plan.interface_port, plan.board, ENERGY_DUT_BAUD, plan.timeout_s,
+    connected = device_check.find_device_behind(plan.interface_port, plan.board, INTERFACE_DUT_BAUD, plan.timeout_s,
                                                 stack, findings)
     if monitor is not None and connected is not None and not powered_elsewhere:
         findings.ok("wiring", "power: the DUT is silent with the monitor's supply off and answers with it on")

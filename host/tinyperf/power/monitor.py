@@ -76,21 +76,20 @@ def parse_monitor(text: str) -> MonitorSpec:
 
 
 def default_rate_hz(spec: MonitorSpec) -> int:
+    return spec_profile(spec).default_rate_hz
+
+
+def spec_profile(spec: MonitorSpec) -> InstrumentProfile:
+    """The instrument profile (rates, voltages) of the monitor `spec` names; a JS110 shares the JS220's."""
     from tinyperf.power.profiles import instrument_profile
 
-    return instrument_profile(_profile_id(spec)).default_rate_hz
-
-
-def _profile_id(spec: MonitorSpec) -> str:
-    return "js220" if spec.kind == "js110" else spec.kind
+    return instrument_profile("js220" if spec.kind == "js110" else spec.kind)
 
 
 def open_monitor(spec: MonitorSpec, board_id: str, stack: contextlib.ExitStack,
                  sim_wire: Path | None = None) -> Monitor:
     """Open the monitor; a simulated one is started here and stopped when `stack` closes."""
-    from tinyperf.power.profiles import instrument_profile
-
-    profile = instrument_profile(_profile_id(spec))
+    profile = spec_profile(spec)
     address = spec.address
     if spec.simulated:
         assert sim_wire is not None, "a simulated monitor needs the board's power wire"

@@ -74,7 +74,7 @@ def start_monitor(spec: MonitorSpec, board: Board, request: RunRequest, stack: c
                   session: Session, wire: Path | None) -> Monitor:
     """Open, configure, power and start the monitor; its trace is kept however the run ends."""
     monitor = open_monitor(spec, board.id, stack, wire)
-    monitor.configure(_supply_voltage(board), request.monitor_rate_hz or default_rate_hz(spec))
+    monitor.configure(supply_voltage(board.id), request.monitor_rate_hz or default_rate_hz(spec))
     monitor.power_on()
     monitor.start()
     stack.callback(_finish_acquisition, monitor, session)
@@ -83,7 +83,7 @@ def start_monitor(spec: MonitorSpec, board: Board, request: RunRequest, stack: c
 
 def monitor_figures(monitor: Monitor, spec: MonitorSpec, board: Board) -> dict:
     return {"kind": spec.label, "rate_hz": monitor.rate_hz,  # type: ignore[attr-defined]
-            "voltage_v": _supply_voltage(board), "trace": "trace.npz"}
+            "voltage_v": supply_voltage(board.id), "trace": "trace.npz"}
 
 
 def _finish_acquisition(monitor: Monitor, session: Session) -> None:
@@ -203,7 +203,3 @@ def _link_figures(connection: Connection, link: Link) -> dict:
     if isinstance(link, FaultLink):
         figures["faults_injected"] = dict(link.injected)
     return figures
-
-
-def _supply_voltage(board: Board) -> float:
-    return supply_voltage(board.id)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 from tinyperf.device.protocol.extended import BAUD_CONFIRM_S
 from tinyperf.device.protocol.frames import KIND_COMMAND, KIND_DATA, BadFrame, Piece, StreamDemux, TextPiece
-from tinyperf.sim.bench_faults import SLOW_INTERFACE_BAUD
 from tinyperf.sim.board.device import SimDevice
 from tinyperf.sim.board.extension import ExtendedDevice
 from tinyperf.sim.board.uart_session import DeviceSession
@@ -44,15 +43,15 @@ def stdin_closed(ready: list) -> bool:
 
 def serve_pty(device: SimDevice, baud: int, watch_stdin: bool, interface_baud: int | None = None,
               extension: ExtendedDevice | None = None, max_baud: int | None = None,
-              sd_card: Path | None = None, faults: frozenset[str] = frozenset(),
+              sd_card: Path | None = None, device_baud: int | None = None, strict_baud: bool = False,
               supply_wire: Path | None = None) -> None:
+    """`device_baud`: the firmware's UART behind the interface board, when not `interface_baud`;
+    `strict_baud`: a host at another rate than the UART's is heard as noise (the slow-baud fault)."""
     master, slave = os.openpty()
     tty.setraw(slave)  # no echo, no line discipline: a byte-exact wire like a UART
-    slow = "slow-baud" in faults
-    device_baud = SLOW_INTERFACE_BAUD if slow and interface_baud else None
     session = DeviceSession(device, baud, interface_baud, extension, sd_card, device_baud, supply_wire)
     board = PtyBoard(master, session, extension, max_baud)
-    board.strict_baud = slow  # a host at another rate than the firmware's UART is heard as noise
+    board.strict_baud = strict_baud
     if interface_baud is None:
         # Booted before anyone connects, as a real board is: the banner is queued before the path is
         # announced, so opening the port (pyserial flushes input) always discards it. Written after,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tinyperf.device.boards import Board, get_board
 from tinyperf.errors import TinyperfError
-from tinyperf.sim.bench_faults import BOARD_FAULTS, SLOW_BAUD
+from tinyperf.sim.bench_faults import BOARD_FAULTS, SLOW_BAUD, SLOW_INTERFACE_BAUD
 from tinyperf.sim.board.clock import Pacing, SimClock
 from tinyperf.sim.board.device import SimDevice
 from tinyperf.sim.board.engine import TflmEngine
@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
     device.clock_stopped = "stopped-clock" in faults
     if device.power_wire is not None:
         device.power_wire.edge_wired = "no-timestamp-wire" not in faults
-    baud = SLOW_BAUD if "slow-baud" in faults and args.interface_baud is None else args.baud or board.baud
+    slow = "slow-baud" in faults  # the firmware's UART runs slower than the bench expects
+    baud = SLOW_BAUD if slow and args.interface_baud is None else args.baud or board.baud
+    device_baud = SLOW_INTERFACE_BAUD if slow and args.interface_baud else None
     supply_wire = args.energy_wire if args.energy_wire and "usb-powered" not in faults else None
     extension = None
     if not args.legacy_only and args.interface_baud is None:
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             serve_tcp(device, baud, args.tcp_port, args.watch_stdin)
         else:
             serve_pty(device, baud, args.watch_stdin, args.interface_baud, extension, args.max_baud, args.sd_card,
-                      faults, supply_wire)
+                      device_baud, slow, supply_wire)
     except KeyboardInterrupt:
         pass
     return 0

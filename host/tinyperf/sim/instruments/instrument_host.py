@@ -145,7 +145,7 @@ def emulator_main(prog: str, description: str, build, transport: str, argv: list
         if args.fault:
             if not hasattr(emulator, "apply_faults"):
                 raise ConfigError(f"{prog} does not simulate bench faults ({', '.join(args.fault)})")
-            emulator.apply_faults(frozenset(args.fault), args.wire)
+            emulator.apply_faults(frozenset(args.fault))
         if hasattr(emulator, "tell_supply"):
             emulator.tell_supply(args.wire)  # the board learns whether this supply powers it
     except TinyperfError as e:

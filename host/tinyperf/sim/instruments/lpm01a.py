@@ -69,8 +69,8 @@ class Lpm01aEmulator:
         self.faults: frozenset[str] = frozenset()
         self.wire: Path | None = None  # with a bench: whose supply file `pwr` writes
 
-    def apply_faults(self, faults: frozenset[str], wire: Path) -> None:
-        """Bench faults (sim/bench_faults.py); a bench's monitor also tells the board about its supply."""
+    def apply_faults(self, faults: frozenset[str]) -> None:
+        """Bench faults (sim/bench_faults.py) on the monitor's side."""
         self.faults = faults
         if "old-monitor-firmware" in faults:
             self.queries["version"] = OLD_FIRMWARE
