@@ -139,8 +139,10 @@ def _simulated_bench(board: str, benchmark: Benchmark | None, mode: str, faults:
     name = benchmark.value if benchmark else "kws01"
     faults = check_faults(faults)
     sd_card = _short_stream(stack) if name == "sww01" else None
-    bench = stack.enter_context(start_bench(board, name, chosen_model(name, models)[1].path, mode, sd_card=sd_card,
-                                            faults=faults))
+    entry, model = chosen_model(name, models)
+    # a fallback model takes its own input conversion: the simulated firmware is built for it, as a run's is
+    bench = stack.enter_context(start_bench(board, name, model.path, mode, sd_card=sd_card, faults=faults,
+                                            bin_format=entry.input.bin_format))
     described = bench.describe()["devices"]
     roles = {d["role"]: (d["port"], d["name"], f"{d['vid'][2:]}:{d['pid'][2:]}") for d in described}
     if not quiet:
