@@ -186,14 +186,17 @@ def _clock_verdict(device: Device, seconds: float) -> tuple[bool, str]:
     """(whether the clock is believable, the line that says so or what is wrong)."""
     stamps: list[tuple[float, int, float]] = []  # (host mid-point, m-lap-us, round trip)
     pause = seconds / (CLOCK_SAMPLES - 1)
+    anchor = 0.0  # the end of the first sample's round trip: the last starts `seconds` after it
     try:
         for index in range(CLOCK_SAMPLES):
+            # each sample at its own time from the anchor (a late one does not push all after it), so both
+            # clocks are compared over at least `seconds`
+            time.sleep(max(0.0, anchor + index * pause - time.monotonic()))
             before = time.monotonic()
             lap = device.timestamp()
             after = time.monotonic()
             stamps.append(((before + after) / 2, lap, after - before))
-            if index < CLOCK_SAMPLES - 1:
-                time.sleep(max(0.0, pause - (after - before)))
+            anchor = anchor or after
     except TinyperfError as e:
         return False, f"clock: timestamp% failed: {e}"
     steps = [(b[1] - a[1]) % LAP_US_WRAP for a, b in itertools.pairwise(stamps)]
