@@ -18,7 +18,7 @@ from tinyperf.power.energy import locate_edge, naive_window_energy, window_energ
 from tinyperf.power.profiles import BoardPowerModel, instrument_profile
 from tinyperf.sim.board.truth import energy_per_inference_uj
 from tinyperf.sim.instruments.lpm01a import Lpm01aEmulator
-from tinyperf.sim.instruments.timeline import Timeline
+from tinyperf.sim.instruments.timeline import SampleMaker, Timeline
 from tinyperf.sim.wire import ACTIVE, IDLE, SLEEP
 
 CHECKER_ENERGY = re.compile(r"Median energy cost is ([\d\.]+) uJ/inf")
@@ -102,6 +102,25 @@ def test_timeline_integrates_time_at_each_level_exactly() -> None:
     assert timeline.seconds_at(ACTIVE, starts, 0.1).tolist() == pytest.approx([0.0, 0.05, 0.1, 0.05, 0.0])
     assert timeline.seconds_at(SLEEP, starts, 0.1).tolist() == pytest.approx([0.0, 0.0, 0.0, 0.05, 0.1])
     assert timeline.seconds_at(IDLE, starts, 0.1).tolist() == pytest.approx([0.1, 0.05, 0.0, 0.0, 0.0])
+
+
+def test_an_edge_whose_message_comes_late_is_reported_late_not_lost() -> None:
+    """A board process held up longer than the real-time lag sends an edge for time already streamed: the
+    monitor reports it with its next sample (an event line follows samples already sent), once."""
+    power = BoardPowerModel(board="test", voltage_v=1.8, active_current_a=0.0228, idle_current_a=0.012,
+                            noise_a_rms_1khz=0.0)
+    timeline = Timeline()
+    maker = SampleMaker(timeline, power, 1000)
+    maker.start()
+    timeline.edge(0.0105)
+    timeline.advance(0.020)
+    assert maker.make().edge_samples == [10]  # on time: in its own sample
+    timeline.edge(0.0155)  # late: samples up to 20 ms are out already
+    timeline.advance(0.030)
+    late = maker.make()
+    assert late.first == 20 and late.edge_samples == [20] and late.edge_times_s == pytest.approx([0.0155])
+    timeline.advance(0.040)
+    assert maker.make().edge_samples == []  # reported once
 
 
 @pytest.mark.parametrize(("benchmark", "rate"), [("ad01", "1000"), ("kws01", "5000")])

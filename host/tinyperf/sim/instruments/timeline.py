@@ -99,6 +99,7 @@ class SampleMaker:
         self.start_s = 0.0
         self.made = 0
         self.powered = True
+        self.reported_until_s = 0.0  # board time of the last edge reported
 
     @property
     def period_s(self) -> float:
@@ -111,6 +112,7 @@ class SampleMaker:
         self.timeline.forget_before(self.start_s)
         self.timeline.edges = [e for e in self.timeline.edges if e > self.start_s]  # only edges after start
         self.made = 0
+        self.reported_until_s = self.start_s
 
     def make(self, limit: int | None = None) -> Samples | None:
         """Every sample that board time has completed since the last call (at most `limit`)."""
@@ -136,9 +138,14 @@ class SampleMaker:
         edge_samples, edge_times = [], []
         for t in self.timeline.edges:
             k = int((t - self.start_s) / period)
-            if self.made <= k < complete:
-                edge_samples.append(k)
-                edge_times.append(t - self.start_s)
+            if t <= self.reported_until_s or k >= complete:
+                continue  # reported already, or not yet streamed
+            # an edge whose message came after its sample had gone out (the board process was held up
+            # longer than the real-time lag, on a loaded machine) is reported with the next sample, late,
+            # as an event line can only follow the samples already sent; dropped, a run waited for it forever
+            edge_samples.append(max(k, self.made))
+            edge_times.append(t - self.start_s)
+            self.reported_until_s = t
         first = self.made
         self.made = complete
         self.timeline.forget_before(self.start_s + complete * period, power.timestamp_pulse_s)
